@@ -1,0 +1,52 @@
+// Settings the drivers need (spec §3.5), from the environment or set by the embedder.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cloudcix::drivers {
+
+struct IaasSettings {
+    std::string iaas_url;        // CLOUDCIX_IAAS_URL, e.g. https://iaas.cop.example.com/ (may carry a path)
+    std::string membership_url;  // CLOUDCIX_MEMBERSHIP_URL
+    std::string username;        // CLOUDCIX_API_USERNAME
+    std::string password;        // CLOUDCIX_API_PASSWORD (secret)
+    std::string api_key;         // CLOUDCIX_API_KEY (secret)
+    std::chrono::minutes token_max_age{40};
+    std::chrono::milliseconds request_timeout{30000};
+};
+
+struct PodnetSettings {
+    std::string ipv6_subnet = "2a02:db8:9::/48";  // management /48; nodes are <prefix>10:0:2 and :3
+    bool a_enabled = true;                         // PodNet A is the enabled node
+    std::string namespace_pattern = "P{project_id}";
+    std::string private_interface = "eth1";
+    std::string public_interface = "eth0";
+    std::string cpe;  // public IPsec address (PODNET_CPE)
+};
+
+struct KvmSettings {
+    std::string images_path = "/var/lib/libvirt/images/";
+    std::string cloud_images_path = "/var/lib/libvirt/ISOs/KVM/IMGs/";
+    std::string bridge_interface = "cloud0";
+};
+
+struct Config {
+    IaasSettings iaas;
+    PodnetSettings podnet;
+    KvmSettings kvm;
+    std::string organization_url = "example.com";  // ORGANIZATION_URL: e-mail subjects
+    std::string region_name = "region";            // REGION_NAME
+    std::string compute_ui_url;                    // COMPUTE_UI_URL
+    std::vector<std::string> send_to_fail;         // SEND_TO_FAIL (NOC)
+    std::chrono::milliseconds lock_timeout{30000};  // how long run() waits for its locks
+    std::chrono::milliseconds lock_retry{15000};    // retry_after when the locks stay busy
+    std::chrono::milliseconds poll_interval{500};   // host polls (virsh domstate ...)
+    std::chrono::seconds poll_timeout{300};
+
+    // Reads CLOUDCIX_* variables over the defaults; unknown variables are ignored.
+    static Config from_environment();
+};
+
+}  // namespace cloudcix::drivers

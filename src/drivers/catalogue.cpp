@@ -1,0 +1,29 @@
+// register_builtin_drivers: the 51 transitions of spec §1.5, each completed by its verb file.
+// Explicit, not self-registering: a static library would drop self-registering objects.
+#include <map>
+
+#include "cloudcix_drivers/registry.hpp"
+#include "drivers/verbs.hpp"
+
+namespace cloudcix::drivers {
+
+void register_builtin_drivers(Registry& registry) {
+    using Declare = void (*)(VerbSpec&);
+    static const std::map<std::string_view, Declare> kDeclared{
+        {"vm_kvm.build", verbs::vm_kvm_build},
+        {"vm_kvm.scrub", verbs::vm_kvm_scrub},
+    };
+    for (const Transition& t : transitions()) {
+        VerbSpec spec;
+        spec.driver = t.driver;
+        spec.verb = t.verb;
+        spec.service = t.service;
+        spec.trigger = t.trigger;
+        spec.in_progress = t.in_progress;
+        spec.success = t.success;
+        if (auto it = kDeclared.find(spec.name()); it != kDeclared.end()) it->second(spec);
+        registry.add(std::move(spec));
+    }
+}
+
+}  // namespace cloudcix::drivers
