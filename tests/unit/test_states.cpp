@@ -2,6 +2,7 @@
 
 #include "cloudcix_drivers/registry.hpp"
 #include "cloudcix_drivers/state.hpp"
+#include "support/printing.hpp"
 
 using namespace cloudcix::drivers;
 
@@ -11,8 +12,8 @@ BOOST_AUTO_TEST_CASE(state_names_and_numbers_round_trip) {
     for (int n : {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 99}) {
         auto s = state_from_int(n);
         BOOST_REQUIRE(s.has_value());
-        BOOST_TEST(parse_state(to_string(*s)) == s);
-        BOOST_TEST(parse_state(std::to_string(n)) == s);
+        BOOST_TEST((parse_state(to_string(*s)) == s));
+        BOOST_TEST((parse_state(std::to_string(n)) == s));
     }
     BOOST_TEST(!state_from_int(18).has_value());
     BOOST_TEST(!parse_state("RUNING").has_value());
