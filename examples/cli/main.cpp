@@ -129,6 +129,11 @@ struct Wiring {
         if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
         if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
         bool demo = config.iaas.iaas_url.empty();
+        // A dry run against a real IaaS would report RUNNING for a VM that was never built:
+        // there the host channel must be chosen explicitly.
+        std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
+        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
+        if (hosts != "dry-run") usage_error("unknown --hosts '" + hosts + "' (dry-run)");
         if (demo) {
             std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) "
                          "with dry-run hosts\n";
@@ -148,9 +153,6 @@ struct Wiring {
             usage_error("--iaas-url " + config.iaas.iaas_url +
                         ": this build has no network transport to reach it; use the embedded demo region");
         }
-        std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
-        if (hosts != "dry-run") usage_error("unknown --hosts '" + hosts + "' (dry-run)");
         rcc = std::make_unique<ccx::DryRunRcc>(commands);
         iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
         primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
