@@ -607,4 +607,41 @@ BOOST_AUTO_TEST_CASE(every_storage_verb_plans_without_touching_the_api_state) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(host_work_already_done_is_recognised_and_not_repeated) {
+    struct Case {
+        const char* driver;
+        const char* verb;
+        long long id;
+        const char* needle;
+        RccResult answer;
+        const char* never;
+    };
+    const std::vector<Case> cases{
+        {"snapshot_kvm", "build", 5001, "snapshot-info", {true, "", 0, "Name:           1701_5001\n", ""}, "snapshot-create-as"},
+        {"snapshot_kvm", "scrub", 5003, "snapshot-info",
+         {true, "", 1, "", "error: Domain snapshot not found: no domain snapshot with matching name '1701_5003'"}, "snapshot-delete"},
+        {"snapshot_hyperv", "build", 5011, "SilentlyContinue", {true, "", 0, "812_1702 1702_5011 Standard\r\n", ""}, "Checkpoint-VM"},
+        {"snapshot_hyperv", "scrub", 5013, "SilentlyContinue", {true, "", 1, "", ""}, "Remove-VMSnapshot"},
+        {"backup_kvm", "build", 6001, "test -e", {true, "", 0, "", ""}, "snapshot-create-as"},
+        {"backup_kvm", "scrub", 6002, "test -e", {true, "", 1, "", ""}, "rm --recursive"},
+        {"backup_hyperv", "build", 6011, "Test-Path", {true, "", 0, "True\r\n", ""}, "Export-VM"},
+        {"backup_hyperv", "scrub", 6012, "Test-Path", {true, "", 0, "False\r\n", ""}, "Remove-Item"},
+        {"ceph", "scrub", 9003, "info --format json", {true, "", 2, "", "rbd: error opening image 812_9003: (2) No such file or directory"}, " rm "},
+        {"gpu", "updaterunning", 1704, "dumpxml", {true, "", 0, "<domain type='kvm'><name>812_1704</name></domain>", ""}, "detach-device"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.driver << "." << c.verb) {
+            Harness h;
+            h.rcc.answer(c.needle, c.answer);
+            Outcome o = h.run(c.driver, c.verb, c.id);
+            BOOST_TEST(o.status == Status::succeeded, describe(o));
+            for (const auto& cmd : h.rcc.commands()) BOOST_TEST(cmd.find(c.never) == std::string::npos, cmd);
+        }
+    }
+    Harness h;  // a GPU already detached on the host is still freed in the API
+    h.rcc.answer("dumpxml", RccResult{true, "", 0, "<domain/>", ""});
+    BOOST_TEST(h.run("gpu", "updaterunning", 1704).status == Status::succeeded);
+    BOOST_TEST(h.object("device", 802).at("vm_id").is_null());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

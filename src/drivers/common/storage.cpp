@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <stdexcept>
+#include <tuple>
 
 #include "cloudcix_drivers/registry.hpp"
 
