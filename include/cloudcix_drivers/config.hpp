@@ -37,6 +37,10 @@ struct CephSettings {
     std::string admin_host = "2a02:db8:9::10:0:30";  // node with the admin keyring; rbd runs there
     std::string cluster = "ceph";                    // rbd --cluster (selects /etc/ceph/<cluster>.conf)
     std::string pool = "cloudcix";                   // images are <pool>/<project_id>_<resource_id>
+    // What a KVM domain needs to open an attached image (the VM update verbs attach drives).
+    std::vector<std::string> monitors{"2a02:db8:9::10:0:31"};  // Ceph monitors, port 6789
+    std::string auth_user = "libvirt";                        // cephx user of the hypervisors
+    std::string secret_uuid;                                  // libvirt secret with its key; empty: no auth
 };
 
 // Backup repositories by `backup.repository` number (1 = primary, 2 = secondary), spec §3.5.

@@ -17,6 +17,7 @@ std::string sudo(std::initializer_list<Arg> argv) {
 }
 
 struct Disk {
+    std::string type;  // file, block, network (an RBD drive)
     std::string target;
     std::string source;
 };
@@ -30,7 +31,7 @@ std::vector<Disk> disks(const std::string& out) {
         std::istringstream words(line);
         std::string type, device, target, source;
         if (!(words >> type >> device >> target >> source)) continue;
-        if (device == "disk" && source != "-") found.push_back({target, source});
+        if (device == "disk" && source != "-") found.push_back({type, target, source});
     }
     return found;
 }
@@ -71,21 +72,27 @@ PrimitiveResult build(Env& e) {
     auto listed = h.probe(3, blklist, listing(images, ""));
     if (listed.exit_code != 0) h.fail(3, blklist, listed, false);
     auto before = disks(listed.out);
-    if (before.empty())
-        throw Stop{PrimitiveResult{false, "3026: domain " + domain + " on " + h.host() + " lists no disk to back up", nullptr,
-                                   PrimitiveFailure::command}};
     for (const auto& d : before)
         if (d.target.find("snaptemp") != std::string::npos || d.source.find("snaptemp") != std::string::npos)
             throw Stop{PrimitiveResult{false, "3028: domain " + domain + " on " + h.host() + " runs on a leftover overlay " +
                                                   d.source + "; commit it before backing up",
                                        nullptr, PrimitiveFailure::command}};
 
+    // Network disks are attached Ceph drives: resources of their own, not part of the VM's backup,
+    // and libvirt cannot put an external file overlay on them.
     std::vector<Arg> snap{lit("sudo"), lit("virsh"), lit("snapshot-create-as"), lit("--domain"), domain, lit("--name"),
                           lit("snaptemp"), lit("--no-metadata"), lit("--atomic"), lit("--disk-only")};
+    std::vector<Disk> copied;
     for (const auto& d : before) {
+        bool network = d.type == "network";
         snap.push_back(lit("--diskspec"));
-        snap.push_back(std::string(valid_name(d.target)) + ",snapshot=external");
+        snap.push_back(std::string(valid_name(d.target)) + (network ? ",snapshot=no" : ",snapshot=external"));
+        if (!network) copied.push_back(d);
     }
+    before = copied;
+    if (before.empty())
+        throw Stop{PrimitiveResult{false, "3026: domain " + domain + " on " + h.host() + " lists no disk to back up", nullptr,
+                                   PrimitiveFailure::command}};
     h.run(5, command(P, snap));
     // What the guest writes to now: the overlays, removed after the commit.
     std::vector<std::string> sources;

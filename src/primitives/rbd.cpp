@@ -1,5 +1,6 @@
-// Ceph RBD images (spec §4.10 [design]: the sources have only stubs). rbd runs on the Ceph admin
+// Ceph RBD images (spec §4.10 [design]: the sources hold no working Ceph code). rbd runs on the Ceph admin
 // node; `rbd info --format json` is the existence and size check before every change.
+#include <algorithm>
 #include <optional>
 #include <sstream>
 
@@ -121,9 +122,89 @@ PrimitiveResult kvm_resize(Env& e) {
     return success(1300, domain + " sees " + source + " with " + std::to_string(gb) + " GB");
 }
 
+struct Attached {
+    std::string target;          // of the RBD disk with this source; empty when not attached
+    std::vector<std::string> used;  // every target of the domain
+};
+
+Attached attached(const std::string& out, const std::string& source) {
+    Attached a;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string type, device, t, s;
+        if (!(words >> type >> device >> t >> s)) continue;
+        if (t == "Target") continue;  // header
+        a.used.push_back(t);
+        if (device == "disk" && s == source) a.target = t;
+    }
+    return a;
+}
+
+// A monitor is an address or a host name.
+std::string monitor(std::string_view m) {
+    try {
+        return std::string(valid_address(m));
+    } catch (const BadArgument&) {
+        return std::string(valid_name(m));
+    }
+}
+
+// rbd_kvm.attach(host, domain, pool, image, monitors, user, secret, live): an RBD network disk on
+// the first free vdX target, persistent (--config) and, with `live`, in the running domain too.
+PrimitiveResult kvm_attach(Env& e) {
+    std::string domain(valid_name(e.str("domain")));
+    std::string source = std::string(valid_name(e.str("pool"))) + "/" + std::string(valid_name(e.str("image")));
+    std::vector<std::string> monitors;
+    for (const auto& m : e.strings("monitors")) monitors.push_back(monitor(m));
+    if (monitors.empty()) throw BadArgument("argument 'monitors' must list at least one Ceph monitor");
+    std::string user(valid_name(e.str("user"))), secret = e.str("secret");
+    if (!secret.empty()) valid_name(secret);  // a libvirt secret UUID
+    bool live = e.flag("live", false);
+    Remote h(e, e.str("host"), "robot", P, 3320);
+    std::string blk = command(P, {lit("sudo"), lit("virsh"), lit("domblklist"), domain, lit("--details")});
+    auto list = h.probe(1, blk, " Type   Device   Target   Source\n file   disk     vda      /var/lib/libvirt/images/" + domain + ".img\n", 0);
+    if (list.exit_code != 0) h.fail(1, blk, list, false);
+    Attached a = attached(list.out, source);
+    if (!a.target.empty()) return success(1301, source + " is already attached to " + domain + " as " + a.target);
+    std::string target;
+    for (char c = 'a'; c <= 'z' && target.empty(); ++c)
+        if (std::find(a.used.begin(), a.used.end(), std::string("vd") + c) == a.used.end()) target = std::string("vd") + c;
+    if (target.empty())
+        throw Stop{PrimitiveResult{false, "3322: " + domain + " has no free virtio disk target", nullptr, PrimitiveFailure::command}};
+    std::string xml = "<disk type='network' device='disk'><driver name='qemu' type='raw' cache='none'/>";
+    if (!secret.empty()) xml += "<auth username='" + user + "'><secret type='ceph' uuid='" + secret + "'/></auth>";
+    xml += "<source protocol='rbd' name='" + source + "'>";
+    for (const auto& m : monitors) xml += "<host name='" + m + "' port='6789'/>";
+    xml += "</source><target dev='" + target + "' bus='virtio'/></disk>";
+    std::vector<Arg> argv{lit("sudo"), lit("virsh"), lit("attach-device"), domain, lit("/dev/stdin"), lit("--config")};
+    if (live) argv.push_back(lit("--live"));
+    h.run(2, join(P, "|", {command(P, {lit("printf"), "%s", xml}), command(P, argv)}));
+    return success(1300, source + " attached to " + domain + " as " + target);
+}
+
+// rbd_kvm.detach(host, domain, pool, image, live)
+PrimitiveResult kvm_detach(Env& e) {
+    std::string domain(valid_name(e.str("domain")));
+    std::string source = std::string(valid_name(e.str("pool"))) + "/" + std::string(valid_name(e.str("image")));
+    bool live = e.flag("live", false);
+    Remote h(e, e.str("host"), "robot", P, 3340);
+    std::string blk = command(P, {lit("sudo"), lit("virsh"), lit("domblklist"), domain, lit("--details")});
+    auto list = h.probe(1, blk, " Type    Device   Target   Source\n network disk     vdb      " + source + "\n", 0);
+    if (list.exit_code != 0) h.fail(1, blk, list, false);
+    Attached a = attached(list.out, source);
+    if (a.target.empty()) return success(1301, source + " is not attached to " + domain);
+    std::vector<Arg> argv{lit("sudo"), lit("virsh"), lit("detach-disk"), domain, std::string(valid_name(a.target)), lit("--config")};
+    if (live) argv.push_back(lit("--live"));
+    h.run(2, command(P, argv));
+    return success(1300, source + " detached from " + domain);
+}
+
 }  // namespace
 
 void add_rbd(Catalogue& c) {
+    c["rbd_kvm.attach"] = kvm_attach;
+    c["rbd_kvm.detach"] = kvm_detach;
     c["rbd.build"] = build;
     c["rbd.update"] = update;
     c["rbd.scrub"] = scrub;

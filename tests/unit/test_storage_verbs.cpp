@@ -13,6 +13,7 @@
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "drivers/common/storage.hpp"
 #include "support/printing.hpp"
 
 using namespace cloudcix::drivers;
@@ -141,6 +142,13 @@ const std::vector<Row>& rows() {
         {"gpu", "updatequiesced", "vm", 1703, State::QUIESCED, {"vm:1703", "host:22"}, 1, "attach-device", "3324"},
     };
     return r;
+}
+
+PrimitiveCall storage_attach(const Config& c, const Fields& drive, const Fields& vm) {
+    return storage::ceph_attach_call(c, drive, vm, "2a02:db8:9::10:0:20", true);
+}
+PrimitiveCall storage_detach(const Config& c, const Fields& drive, const Fields& vm) {
+    return storage::ceph_detach_call(c, drive, vm, "2a02:db8:9::10:0:20", true);
 }
 
 std::string golden_path(const Row& r) { return std::string(CCX_GOLDEN_DIR) + "/" + r.driver + "." + r.verb + ".txt"; }
@@ -447,6 +455,52 @@ BOOST_AUTO_TEST_CASE(a_kvm_backup_refuses_a_domain_left_on_snaptemp_overlays) {
     BOOST_TEST(o.status == Status::failed);
     BOOST_TEST(describe(o).find("3028:") != std::string::npos, describe(o));
     for (const auto& c : h.rcc.commands()) BOOST_TEST(c.find("snapshot-create-as") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_kvm_backup_leaves_attached_ceph_drives_out) {
+    Harness h;
+    h.rcc.answer("domblklist", RccResult{true, "", 0,
+                                         " Type    Device   Target   Source\n"
+                                         " file    disk     vda      /var/lib/libvirt/images/812_1701_SSD_7101.img\n"
+                                         " network disk     vdb      cloudcix/812_9001\n"
+                                         " file    cdrom    sda      -\n",
+                                         ""});
+    Outcome o = h.run("backup_kvm", "build", 6001);
+    BOOST_TEST(o.status == Status::succeeded, describe(o));
+    auto c = h.rcc.commands();
+    BOOST_TEST(std::count_if(c.begin(), c.end(), [](const std::string& s) {
+                   return s.find("--diskspec vda,snapshot=external --diskspec vdb,snapshot=no") != std::string::npos;
+               }) == 1);
+    BOOST_TEST(std::count_if(c.begin(), c.end(), [](const std::string& s) { return s.find("cp --sparse") != std::string::npos; }) == 1);
+    BOOST_TEST(std::count_if(c.begin(), c.end(), [](const std::string& s) { return s.find("blockcommit") != std::string::npos; }) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_ceph_drive_attaches_to_the_first_free_target_and_detaches_by_its_source) {
+    Harness h;
+    h.config.ceph.secret_uuid = "5a1f0c3e-1b2c-4d3e-9f00-aa11bb22cc33";
+    NativePrimitives p(h.rcc, h.clock, h.config);
+    h.rcc.answer("domblklist", RccResult{true, "", 0,
+                                         " Type Device Target Source\n file disk vda /var/lib/libvirt/images/812_1701_SSD_7101.img\n"
+                                         " file disk vdb /var/lib/libvirt/images/812_1701_SSD_7102.img\n",
+                                         ""});
+    auto vm = h.object("vm", 1701);
+    auto drive = h.object("ceph", 9001);
+    Fields v("vm", vm), d("ceph", drive);
+    auto r = p.call(storage_attach(h.config, d, v));
+    BOOST_TEST(r.ok, r.message);
+    auto c = h.rcc.commands();
+    BOOST_REQUIRE(c.size() == 2u);
+    BOOST_TEST(c[1].find("<auth username='\\''libvirt'\\''>") != std::string::npos, c[1]);
+    BOOST_TEST(c[1].find("name='\\''cloudcix/812_9001'\\''") != std::string::npos, c[1]);
+    BOOST_TEST(c[1].find("<target dev='\\''vdc'\\''") != std::string::npos, c[1]);
+    BOOST_TEST(c[1].find("| sudo virsh attach-device 812_1701 /dev/stdin --config --live") != std::string::npos, c[1]);
+
+    RecordingRcc rcc;
+    NativePrimitives q(rcc, h.clock, h.config);
+    rcc.answer("domblklist", RccResult{true, "", 0, " network disk vdc cloudcix/812_9001\n", ""});
+    auto detached = q.call(storage_detach(h.config, d, v));
+    BOOST_TEST(detached.ok, detached.message);
+    BOOST_TEST(rcc.commands().back() == "sudo virsh detach-disk 812_1701 vdc --config --live");
 }
 
 BOOST_AUTO_TEST_CASE(a_ceph_resize_grows_the_image_and_the_running_domain_that_uses_it) {

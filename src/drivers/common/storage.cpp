@@ -125,6 +125,19 @@ PrimitiveCall rbd_call(VerbContext& ctx, std::string_view action, bool with_size
     return {"rbd", std::string(action), std::move(args)};
 }
 
+PrimitiveCall ceph_attach_call(const Config& config, const Fields& drive, const Fields& vm, const std::string& host, bool running) {
+    json::array monitors;
+    for (const auto& m : config.ceph.monitors) monitors.push_back(json::string(m));
+    return {"rbd_kvm", "attach", {{"host", host}, {"domain", family::vm_identifier(vm)}, {"pool", config.ceph.pool},
+                                  {"image", ceph_image(drive)}, {"monitors", std::move(monitors)},
+                                  {"user", config.ceph.auth_user}, {"secret", config.ceph.secret_uuid}, {"live", running}}};
+}
+
+PrimitiveCall ceph_detach_call(const Config& config, const Fields& drive, const Fields& vm, const std::string& host, bool running) {
+    return {"rbd_kvm", "detach", {{"host", host}, {"domain", family::vm_identifier(vm)}, {"pool", config.ceph.pool},
+                                  {"image", ceph_image(drive)}, {"live", running}}};
+}
+
 std::vector<Notification> ceph_mails(VerbContext& ctx, const Outcome& o, std::string_view task) {
     // The sources send nothing for Ceph; [design] the NOC hears of every failure like for the others.
     if (o.status != Status::failed) return {};

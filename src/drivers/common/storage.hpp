@@ -49,6 +49,10 @@ long long ceph_gb(const Fields& drive);       // the CEPH_001 quantity of `specs
 std::vector<std::string> ceph_lock_keys(const Fields& drive);
 // rbd.<action> on the admin node with the configured cluster and pool.
 PrimitiveCall rbd_call(VerbContext& ctx, std::string_view action, bool with_size);
+// Attach/detach of a drive to/from a KVM domain, for the VM update verbs (spec §4.10: the work
+// happens there, then `PUT detach/{id}/` for a detached drive). `running`: also change the live domain.
+PrimitiveCall ceph_attach_call(const Config& config, const Fields& drive, const Fields& vm, const std::string& host, bool running);
+PrimitiveCall ceph_detach_call(const Config& config, const Fields& drive, const Fields& vm, const std::string& host, bool running);
 std::vector<Notification> ceph_mails(VerbContext& ctx, const Outcome& o, std::string_view task);
 
 // ---- GPUs (spec §4.11): the VM's devices reconciled with vm.gpu ----
