@@ -32,10 +32,29 @@ struct KvmSettings {
     std::string bridge_interface = "cloud0";
 };
 
+// Ceph RBD drives (spec §4.10; the sources name no cluster, pool or admin node [design]).
+struct CephSettings {
+    std::string admin_host = "2a02:db8:9::10:0:30";  // node with the admin keyring; rbd runs there
+    std::string cluster = "ceph";                    // rbd --cluster (selects /etc/ceph/<cluster>.conf)
+    std::string pool = "cloudcix";                   // images are <pool>/<project_id>_<resource_id>
+    // What a KVM domain needs to open an attached image (the VM update verbs attach drives).
+    std::vector<std::string> monitors{"2a02:db8:9::10:0:31"};  // Ceph monitors, port 6789
+    std::string auth_user = "libvirt";                        // cephx user of the hypervisors
+    std::string secret_uuid;                                  // libvirt secret with its key; empty: no auth
+};
+
+// Backup repositories by `backup.repository` number (1 = primary, 2 = secondary), spec §3.5.
+struct BackupSettings {
+    std::vector<std::string> kvm_repositories{"/mnt/backup-p/", "/mnt/backup-s/"};  // mounted on KVM hosts
+    std::vector<std::string> hyperv_repositories{"P:\\", "S:\\"};                  // drives on Hyper-V hosts
+};
+
 struct Config {
     IaasSettings iaas;
     PodnetSettings podnet;
     KvmSettings kvm;
+    CephSettings ceph;
+    BackupSettings backup;
     std::string organization_url = "example.com";  // ORGANIZATION_URL: e-mail subjects
     std::string region_name = "region";            // REGION_NAME
     std::string compute_ui_url;                    // COMPUTE_UI_URL

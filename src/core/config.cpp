@@ -41,6 +41,9 @@ Config Config::from_environment() {
     from_env("CLOUDCIX_PODNET_IPV6_SUBNET", c.podnet.ipv6_subnet);
     from_env("CLOUDCIX_PODNET_CPE", c.podnet.cpe);
     from_env("CLOUDCIX_PODNET_NAMESPACE", c.podnet.namespace_pattern);
+    from_env("CLOUDCIX_CEPH_ADMIN_HOST", c.ceph.admin_host);
+    from_env("CLOUDCIX_CEPH_CLUSTER", c.ceph.cluster);
+    from_env("CLOUDCIX_CEPH_POOL", c.ceph.pool);
     if (const char* b = std::getenv("CLOUDCIX_PODNET_B_ENABLED"); b != nullptr && std::string_view(b) == "true")
         c.podnet.a_enabled = false;
     if (const char* s = std::getenv("CLOUDCIX_SEND_TO_FAIL"); s != nullptr) c.send_to_fail = split_commas(s);

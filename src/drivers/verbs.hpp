@@ -8,4 +8,22 @@ namespace cloudcix::drivers::verbs {
 void vm_kvm_build(VerbSpec& spec);
 void vm_kvm_scrub(VerbSpec& spec);
 
+// Storage and device verbs (issue 5).
+void snapshot_kvm_build(VerbSpec& spec);
+void snapshot_kvm_scrub(VerbSpec& spec);
+void snapshot_kvm_updaterunning(VerbSpec& spec);
+void snapshot_hyperv_build(VerbSpec& spec);
+void snapshot_hyperv_scrub(VerbSpec& spec);
+void snapshot_hyperv_updaterunning(VerbSpec& spec);
+void backup_kvm_build(VerbSpec& spec);
+void backup_kvm_scrub(VerbSpec& spec);
+void backup_hyperv_build(VerbSpec& spec);
+void backup_hyperv_scrub(VerbSpec& spec);
+void ceph_build(VerbSpec& spec);
+void ceph_scrub(VerbSpec& spec);
+void ceph_updaterunning(VerbSpec& spec);
+void ceph_updatequiesced(VerbSpec& spec);
+void gpu_updaterunning(VerbSpec& spec);
+void gpu_updatequiesced(VerbSpec& spec);
+
 }  // namespace cloudcix::drivers::verbs

@@ -105,6 +105,12 @@ const Catalogue& catalogue() {
         Catalogue m;
         add_kvm(m);
         add_podnet(m);
+        add_snapshot_kvm(m);
+        add_snapshot_hyperv(m);
+        add_backup_kvm(m);
+        add_backup_hyperv(m);
+        add_rbd(m);
+        add_gpu_kvm(m);
         return m;
     }();
     return c;

@@ -70,5 +70,12 @@ using Fn = PrimitiveResult (*)(Env&);
 using Catalogue = std::map<std::string, Fn, std::less<>>;
 void add_kvm(Catalogue& c);
 void add_podnet(Catalogue& c);
+// Storage and device primitives (issue 5).
+void add_snapshot_kvm(Catalogue& c);
+void add_snapshot_hyperv(Catalogue& c);
+void add_backup_kvm(Catalogue& c);
+void add_backup_hyperv(Catalogue& c);
+void add_rbd(Catalogue& c);
+void add_gpu_kvm(Catalogue& c);
 
 }  // namespace cloudcix::drivers::prim

@@ -1,0 +1,24 @@
+// backup_hyperv.build: REQUESTED → BUILDING → RUNNING, writing time_valid (spec §4.9).
+#include "drivers/common/storage.hpp"
+#include "drivers/verbs.hpp"
+
+namespace cloudcix::drivers::verbs {
+using namespace storage;
+
+void backup_hyperv_build(VerbSpec& spec) {
+    spec.prerequisites = [](VerbContext& ctx) { return vm_running(ctx, false); };
+    spec.lock_keys = backup_lock_keys;
+    spec.plan = [](VerbContext& ctx) {
+        Fields vm = ctx.resource.sub("vm");
+        auto h = vm_host(ctx, vm, Hypervisor::hyperv);
+        Plan p;
+        p.calls.push_back({"backup_hyperv", "build", {{"host", h.address}, {"vm", family::vm_identifier(vm)},
+                                                      {"repository", backup_repository(ctx.config, Hypervisor::hyperv, ctx.resource.integer("repository"))},
+                                                      {"backup", backup_name(ctx.resource)}}});
+        p.success_fields["time_valid"] = time_valid(ctx.now);  // before the export starts
+        return p;
+    };
+    spec.notifications = [](VerbContext& ctx, const Outcome& o) { return backup_mails(ctx, o, "build"); };
+}
+
+}  // namespace cloudcix::drivers::verbs
