@@ -9,6 +9,7 @@
 //   beat(k)  = N + k  heartbeat the owner's renewer moves every lease/4
 // A claim id is (random << 8 | slot), so any register naming a claim also names its slot.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -31,8 +32,14 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kMaxParticipants = 256;
 
+struct Step {
+    std::size_t node;
+    std::size_t side;
+};
+
 struct Claim {
     int slot = 0;
+    std::vector<Step> path;  // the slot's way from its leaf to the root
     std::int64_t id = 0;
     std::int64_t beats = 1;
     std::atomic<bool> lost{false};
@@ -54,11 +61,6 @@ public:
 private:
     int rounds_ = 0;
     microseconds sleep_{20};
-};
-
-struct Step {
-    std::size_t node;
-    std::size_t side;
 };
 
 }  // namespace
@@ -245,6 +247,7 @@ struct PetersonLock::Impl {
                 auto c = std::make_shared<Claim>();
                 c->slot = static_cast<int>(k);
                 c->id = id;
+                c->path = path(c->slot);
                 slots->write(n + k, c->beats);
                 std::lock_guard g(mutex);
                 mine.push_back(c);
@@ -267,9 +270,10 @@ struct PetersonLock::Impl {
 
     // Clears this claim's flags on steps [0, upto) of a key, from the top down.
     void leave(RegisterSet& set, const std::vector<Step>& steps, std::size_t upto) {
-        std::vector<RegisterSet::Write> writes;
-        for (std::size_t i = upto; i-- > 0;) writes.push_back({flag(steps[i].node, steps[i].side), 0});
-        if (!writes.empty()) set.write_read(writes, {}, {});
+        std::array<RegisterSet::Write, 8> writes{};  // 256 slots: 8 levels at most
+        std::size_t n_writes = 0;
+        for (std::size_t i = upto; i-- > 0;) writes[n_writes++] = {flag(steps[i].node, steps[i].side), 0};
+        if (n_writes) set.write_read(std::span(writes.data(), n_writes), {}, {});
     }
 
     // Peterson's two-participant entry at one node: flag, yield the turn, wait while the other
@@ -303,14 +307,13 @@ struct PetersonLock::Impl {
 
     class Hold final : public JerryHold {
     public:
-        Hold(std::shared_ptr<Impl> impl, std::shared_ptr<Claim> claim, std::vector<Step> steps,
-             std::vector<std::shared_ptr<RegisterSet>> sets)
-            : impl_(std::move(impl)), claim_(std::move(claim)), steps_(std::move(steps)), sets_(std::move(sets)) {}
+        Hold(std::shared_ptr<Impl> impl, std::shared_ptr<Claim> claim, std::vector<std::shared_ptr<RegisterSet>> sets)
+            : impl_(std::move(impl)), claim_(std::move(claim)), sets_(std::move(sets)) {}
         ~Hold() override {
             // Reverse order of acquisition; a store failure here is survived by the lease.
             for (auto it = sets_.rbegin(); it != sets_.rend(); ++it) {
                 try {
-                    impl_->leave(**it, steps_, steps_.size());
+                    impl_->leave(**it, claim_->path, claim_->path.size());
                 } catch (const std::exception&) {
                 }
             }
@@ -322,7 +325,6 @@ struct PetersonLock::Impl {
     private:
         std::shared_ptr<Impl> impl_;
         std::shared_ptr<Claim> claim_;
-        std::vector<Step> steps_;
         std::vector<std::shared_ptr<RegisterSet>> sets_;
     };
 };
@@ -333,8 +335,8 @@ PetersonLock::PetersonLock(std::shared_ptr<RegisterStore> store, LockOptions opt
 PetersonLock::~PetersonLock() = default;
 
 std::unique_ptr<LockHold> PetersonLock::acquire(const std::vector<std::string>& keys, Clock::time_point deadline) {
-    auto ordered = lock_order(keys);
-    ordered.erase(std::unique(ordered.begin(), ordered.end()), ordered.end());
+    // One key is already in order; several are sorted again rather than trusted.
+    auto ordered = keys.size() == 1 ? keys : lock_order(keys);
     std::vector<std::shared_ptr<RegisterSet>> sets;
     sets.reserve(ordered.size());
     for (const auto& k : ordered) sets.push_back(impl_->set_for(k));
@@ -344,7 +346,7 @@ std::unique_ptr<LockHold> PetersonLock::acquire(const std::vector<std::string>& 
         impl_->timeouts.fetch_add(1);
         return nullptr;
     }
-    auto steps = impl_->path(claim->slot);
+    const auto& steps = claim->path;
     Impl::Observer observer(*impl_);
     for (std::size_t i = 0; i < sets.size(); ++i) {
         bool ok = false;
@@ -363,7 +365,7 @@ std::unique_ptr<LockHold> PetersonLock::acquire(const std::vector<std::string>& 
         }
     }
     impl_->acquisitions.fetch_add(1);
-    return std::make_unique<Impl::Hold>(impl_, std::move(claim), std::move(steps), std::move(sets));
+    return std::make_unique<Impl::Hold>(impl_, std::move(claim), std::move(sets));
 }
 
 const LockOptions& PetersonLock::options() const { return impl_->options; }
