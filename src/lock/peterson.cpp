@@ -262,6 +262,17 @@ struct PetersonLock::Impl {
         }
     }
 
+    // Flags we could not clear must not block others while our claim lives on: drop the claim
+    // (its flags then count as released), freeing the slot if the store still answers.
+    void abandon(const std::shared_ptr<Claim>& c) {
+        lose(c);
+        try {
+            slots->compare_and_set(static_cast<std::size_t>(c->slot), c->id, 0);
+        } catch (const std::exception&) {
+            // Unreachable store: the claim is no longer renewed and expires after a lease.
+        }
+    }
+
     void give_back(const std::shared_ptr<Claim>& c) {
         if (c->lost) return;
         std::lock_guard g(mutex);
@@ -297,7 +308,14 @@ struct PetersonLock::Impl {
     bool climb(RegisterSet& set, const std::vector<Step>& steps, std::int64_t me, Clock::time_point deadline,
                Observer& observer) {
         for (std::size_t i = 0; i < steps.size(); ++i) {
-            if (!enter(set, steps[i], me, deadline, observer)) {
+            bool entered = false;
+            try {
+                entered = enter(set, steps[i], me, deadline, observer);
+            } catch (...) {
+                leave(set, steps, i + 1);  // we hold the levels below i: our side of i is ours to clear
+                throw;
+            }
+            if (!entered) {
                 leave(set, steps, i + 1);
                 return false;
             }
@@ -310,14 +328,19 @@ struct PetersonLock::Impl {
         Hold(std::shared_ptr<Impl> impl, std::shared_ptr<Claim> claim, std::vector<std::shared_ptr<RegisterSet>> sets)
             : impl_(std::move(impl)), claim_(std::move(claim)), sets_(std::move(sets)) {}
         ~Hold() override {
-            // Reverse order of acquisition; a store failure here is survived by the lease.
+            // Reverse order of acquisition.
+            bool clean = true;
             for (auto it = sets_.rbegin(); it != sets_.rend(); ++it) {
                 try {
                     impl_->leave(**it, claim_->path, claim_->path.size());
                 } catch (const std::exception&) {
+                    clean = false;
                 }
             }
-            impl_->give_back(claim_);
+            if (clean)
+                impl_->give_back(claim_);
+            else
+                impl_->abandon(claim_);
         }
         bool valid() const override { return !claim_->lost; }
         int slot() const override { return claim_->slot; }
@@ -353,8 +376,14 @@ std::unique_ptr<LockHold> PetersonLock::acquire(const std::vector<std::string>& 
         try {
             ok = impl_->climb(*sets[i], steps, claim->id, deadline, observer);
         } catch (...) {
-            for (std::size_t j = i; j-- > 0;) impl_->leave(*sets[j], steps, steps.size());
-            impl_->give_back(claim);
+            // The store failed mid-climb: nothing of this claim may stay behind.
+            for (std::size_t j = i; j-- > 0;) {
+                try {
+                    impl_->leave(*sets[j], steps, steps.size());
+                } catch (const std::exception&) {
+                }
+            }
+            impl_->abandon(claim);
             throw;
         }
         if (!ok) {

@@ -9,7 +9,8 @@
  *
  * Crashes: the killer may crash any one participant at any moment (`unless`). "Lease expired"
  * is modelled as dead[k]: the lease's timing assumption is that an expired claim's owner has
- * stopped. Safety: never two live participants in the section. Liveness (LIVENESS, weak
+ * stopped. The code notices an expiry only now and then (Observer::due), so for safety a waiter
+ * may also keep re-reading a dead claim's flag; for liveness it notices it eventually. Safety: never two live participants in the section. Liveness (LIVENESS, weak
  * fairness): a live participant that tries eventually enters. */
 #define N 3
 #define L 4
@@ -54,19 +55,20 @@ wait:     other = flag[2 * node + 1 - side];
           :: else ->
              if
              :: dead[other - 1] -> lvl++            /* its lease expired: released */
-             :: else ->
-                if
-                :: goto wait
+#ifdef LIVENESS
+             :: else -> goto wait                   /* an expired lease is noticed in time */
+#else
+             :: goto wait                           /* waiting, or expiry not noticed yet */
 #ifdef TIMEOUTS
-                :: flag[2 * node + side] = 0;       /* deadline: leave, top down */
-                   if
-                   :: lvl == 1 -> flag[2 * node0 + side0] = 0
-                   :: else -> skip
-                   fi;
-                   trying[me] = false;
-                   goto next
+             :: flag[2 * node + side] = 0;          /* deadline: leave, top down */
+                if
+                :: lvl == 1 -> flag[2 * node0 + side0] = 0
+                :: else -> skip
+                fi;
+                trying[me] = false;
+                goto next
 #endif
-                fi
+#endif
              fi
           fi
        od;

@@ -205,6 +205,16 @@ BOOST_AUTO_TEST_CASE(processes_on_the_redis_store_never_overlap_in_the_section) 
     expect_clean(hammer(redis.url(), 3, n), n);
 }
 
+BOOST_AUTO_TEST_CASE(when_redis_goes_away_acquire_throws_and_a_hold_still_lets_go_quietly) {
+    RedisServer redis;
+    auto lock = ccx::make_lock({redis.url(), 4, 10s});
+    auto hold = take(*lock, {"host:1"}, 1s);
+    BOOST_REQUIRE(hold);
+    redis.stop();
+    BOOST_CHECK_NO_THROW(hold.reset());  // its claim is dropped: its flags count as released
+    BOOST_CHECK_THROW(take(*lock, {"host:2"}, 1s), std::runtime_error);
+}
+
 // A child holds host:9 until it is killed; it reports through a pipe.
 struct Holder {
     pid_t pid = -1;
