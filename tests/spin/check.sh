@@ -29,6 +29,14 @@ gcc -O2 -w -DSAFETY -o pan pan.c
 if grep -q "errors: 0" pan.out; then echo "FAIL: the broken model (victim before flag) was not caught"; exit 1; fi
 echo "ok: a broken variant (victim before flag) is caught"
 
+# And progress must be able to fail: without lease expiry a crashed holder blocks the rest.
+rm -f pan pan.* ./*.trail
+spin -DLIVENESS -DNO_EXPIRY -a "$model" >spin.out 2>&1
+gcc -O2 -w -DCOLLAPSE -o pan pan.c
+./pan -a -f -m100000 -N progress0 >pan.out 2>&1 || true
+if grep -q "errors: 0" pan.out; then echo "FAIL: a model without lease expiry kept its progress"; exit 1; fi
+echo "ok: a variant without lease expiry loses progress"
+
 run "mutual exclusion, N=3, crashes and timeouts" "-DTIMEOUTS" "-DSAFETY" "-m100000"
-run "progress of slot 0, N=3, crashes, weak fairness" "-DLIVENESS" "-DNOREDUCE" "-a -f -m100000 -N progress0"
-run "progress of slot 2, N=3, crashes, weak fairness" "-DLIVENESS" "-DNOREDUCE" "-a -f -m100000 -N progress2"
+run "progress of slot 0, N=3, crashes, weak fairness" "-DLIVENESS" "" "-a -f -m100000 -N progress0"
+run "progress of slot 2, N=3, crashes, weak fairness" "-DLIVENESS" "" "-a -f -m100000 -N progress2"

@@ -29,7 +29,10 @@ proctype P(byte me)
     byte id = me + 1;
     byte node0 = (L + me) / 2, side0 = (L + me) % 2;   /* first step of Impl::path */
     byte node1 = node0 / 2, side1 = node0 % 2;          /* the root */
-    byte lvl, node, side, other, vic;
+    byte lvl, other;
+    bool go;
+#define NODE ((lvl == 0) -> node0 : node1)
+#define SIDE ((lvl == 0) -> side0 : side1)
     {
     do
     :: trying[me] = true;
@@ -37,39 +40,44 @@ proctype P(byte me)
        do
        :: lvl == 2 -> break
        :: else ->
-          if
-          :: lvl == 0 -> node = node0; side = side0
-          :: else -> node = node1; side = side1
-          fi;
 #ifndef BROKEN
-          flag[2 * node + side] = id;
-          victim[node] = id;
+          flag[2 * NODE + SIDE] = id;
+          victim[NODE] = id;
 #else
-          victim[node] = id;                       /* the classic mistake: turn before flag */
-          flag[2 * node + side] = id;
+          victim[NODE] = id;                       /* the classic mistake: turn before flag */
+          flag[2 * NODE + SIDE] = id;
 #endif
-wait:     other = flag[2 * node + 1 - side];
-          vic = victim[node];
-          if
-          :: other == 0 || vic != id -> lvl++
-          :: else ->
+wait:     other = flag[2 * NODE + 1 - SIDE];       /* read 1: the other side's flag */
+          atomic {                                 /* read 2: the victim; the rest is local */
              if
-             :: dead[other - 1] -> lvl++            /* its lease expired: released */
-#ifdef LIVENESS
-             :: else -> goto wait                   /* an expired lease is noticed in time */
-#else
-             :: goto wait                           /* waiting, or expiry not noticed yet */
-#ifdef TIMEOUTS
-             :: flag[2 * node + side] = 0;          /* deadline: leave, top down */
+             :: other == 0 || victim[NODE] != id -> go = true
+             :: else ->
                 if
-                :: lvl == 1 -> flag[2 * node0 + side0] = 0
-                :: else -> skip
-                fi;
-                trying[me] = false;
-                goto next
+#ifndef NO_EXPIRY
+                :: dead[other - 1] -> go = true   /* its lease expired: released */
 #endif
+#ifdef LIVENESS
+                :: else -> go = false             /* an expired lease is noticed in time */
+#else
+                :: go = false                     /* waiting, or expiry not noticed yet */
 #endif
-             fi
+                fi
+             fi;
+             other = 0
+          }
+          if
+          :: go -> go = false; lvl++
+          :: !go -> goto wait
+#ifdef TIMEOUTS
+          :: !go ->                                /* deadline: leave, top down */
+             flag[2 * NODE + SIDE] = 0;
+             if
+             :: lvl == 1 -> flag[2 * node0 + side0] = 0
+             :: else -> skip
+             fi;
+             trying[me] = false;
+             goto next
+#endif
           fi
        od;
        cs[me] = true;
@@ -78,7 +86,7 @@ wait:     other = flag[2 * node + 1 - side];
        flag[2 * node1 + side1] = 0;                 /* release: root first */
        flag[2 * node0 + side0] = 0;
        trying[me] = false;
-next:  skip
+next:  lvl = 0
     od
     } unless { dead[me] }
 }
