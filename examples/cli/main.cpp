@@ -1,4 +1,6 @@
 // cloudcix-drivers: list, explain, plan, run, robot — the library from the command line.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "cloudcix_drivers/lock/check.hpp"
+#include "cloudcix_drivers/lock/peterson.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
@@ -29,6 +33,8 @@ commands:
   run DRIVER VERB ID           run one verb on one resource through the lifecycle
   robot [--once]               read run_robot/, run every listed verb on an in-process pool,
                                acknowledge, repeat until nothing is left (or once)
+  lock-check                   N participants hammer one Jerry lock key for S seconds; prints
+                               the acquisitions and the violations (overlapping holders)
 
 options:
   --json                       (run) print the Outcome as JSON on stdout
@@ -38,6 +44,13 @@ options:
   --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
+  --lock-store STORE           (run, robot) Jerry lock store: memory, shm:PATH or
+                               redis://HOST:PORT/N (default: an in-process lock)
+  --lock-slots N               (run, robot) Jerry lock participants over all workers, default 16
+  --lock-lease-ms MS           Jerry lock lease, default 10000
+  --store STORE                (lock-check) the store to check, as for --lock-store
+  --participants N             (lock-check) processes (threads for memory), default 4
+  --seconds S                  (lock-check) how long to hammer, default 5
   --quiet                      only warnings and errors on stderr
   -h, --help                   this text
 
@@ -55,6 +68,11 @@ struct Options {
     std::string iaas_url;
     std::string membership_url;
     int threads = 2;
+    std::string lock_store;
+    int lock_slots = 16;
+    int lock_lease_ms = 10000;
+    int participants = 4;
+    int seconds = 5;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -92,6 +110,17 @@ Options parse(int argc, char** argv) {
                 usage_error("--threads needs a number");
             }
             if (o.threads < 1 || o.threads > 256) usage_error("--threads must be between 1 and 256");
+        } else if (a == "--lock-store" || a == "--store") {
+            o.lock_store = value(a);
+        } else if (a == "--lock-slots" || a == "--lock-lease-ms" || a == "--participants" || a == "--seconds") {
+            int n = 0;
+            try {
+                n = std::stoi(value(a));
+            } catch (...) {
+                usage_error(a + " needs a number");
+            }
+            if (n < 1) usage_error(a + " must be positive");
+            (a == "--lock-slots" ? o.lock_slots : a == "--lock-lease-ms" ? o.lock_lease_ms : a == "--participants" ? o.participants : o.seconds) = n;
         } else if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]))) {
             usage_error("unknown option " + a);
         } else {
@@ -118,6 +147,7 @@ struct Wiring {
     std::unique_ptr<ccx::Transport> transport;
     std::unique_ptr<ccx::IaasClient> iaas;
     ccx::InProcessLock lock;
+    std::unique_ptr<ccx::PetersonLock> jerry;  // --lock-store: shared with other workers
     std::unique_ptr<ccx::Rcc> rcc;
     std::unique_ptr<ccx::NativePrimitives> primitives;
     ccx::StreamLogSink log;
@@ -158,6 +188,15 @@ struct Wiring {
         primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
         ctx.iaas = iaas.get();
         ctx.lock = &lock;
+        if (!o.lock_store.empty()) {
+            try {
+                jerry = ccx::make_lock({o.lock_store, static_cast<std::size_t>(o.lock_slots),
+                                        std::chrono::milliseconds(o.lock_lease_ms)});
+            } catch (const std::invalid_argument& e) {
+                usage_error(e.what());
+            }
+            ctx.lock = jerry.get();
+        }
         ctx.primitives = primitives.get();
         ctx.notifier = &outbox;
         ctx.log = &log;
@@ -233,6 +272,32 @@ int cmd_plan(const Options& o) {
     return 0;
 }
 
+int cmd_lock_check(const Options& o) {
+    if (o.positional.size() != 1) usage_error("lock-check takes no arguments");
+    ccx::LockConfig config;
+    config.store = o.lock_store.empty() ? "memory" : o.lock_store;
+    config.participants = static_cast<std::size_t>(std::max(2, o.participants));  // one slot each
+    config.lease = std::chrono::milliseconds(o.lock_lease_ms);
+    ccx::LockCheck check;
+    check.workers = o.participants;
+    check.duration = std::chrono::seconds(o.seconds);
+    ccx::LockCheckResult r;
+    try {
+        ccx::make_store(config.store);
+        r = ccx::lock_check(config, check);
+    } catch (const std::invalid_argument& e) {
+        usage_error(e.what());
+    }
+    double secs = static_cast<double>(r.elapsed.count()) / 1000.0;
+    std::cout << "store: " << config.store << ", participants: " << o.participants << ", slots: " << config.participants
+              << ", seconds: " << secs << "\n";
+    std::cout << "acquisitions: " << r.acquisitions << " (" << (secs > 0 ? static_cast<double>(r.acquisitions) / secs : 0.0)
+              << "/s)\n";
+    std::cout << "violations: " << r.violations << "\n";
+    std::cout << "timeouts: " << r.timeouts << ", failed participants: " << r.failed_workers << "\n";
+    return r.violations == 0 && r.failed_workers == 0 && r.acquisitions > 0 ? 0 : 1;
+}
+
 int cmd_robot(const Options& o) {
     Wiring w(o, std::cerr);
     std::mutex out_mutex;
@@ -295,6 +360,7 @@ int main(int argc, char** argv) {
         if (cmd == "run") return cmd_run(o);
         if (cmd == "plan") return cmd_plan(o);
         if (cmd == "robot") return cmd_robot(o);
+        if (cmd == "lock-check") return cmd_lock_check(o);
     } catch (const std::exception& e) {
         std::cerr << "cloudcix-drivers: " << ccx::secrets::redact(e.what()) << "\n";
         return 1;
