@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "cloudcix_drivers/native_primitives.hpp"
+#include "cloudcix_drivers/rcc/ssh.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
 
@@ -35,6 +36,19 @@ options:
   --hosts dry-run              host channel: print each host command instead of running it
                                (the default against the embedded demo region; required to be
                                explicit against a real IaaS URL)
+  --hosts ssh                  host channel: run each host command over SSH (libssh) on the
+                               address the API gives for the server (IPv6 included)
+  --ssh-config FILE            OpenSSH client config (Host, HostName, Port, User, IdentityFile,
+                               UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config
+  --ssh-user USER              log in as USER (default: the config's User, else the primitive's
+                               user: robot / administrator)
+  --ssh-key FILE               private key to authenticate with (repeatable; default: the
+                               config's IdentityFile, ssh-agent, ~/.ssh/id_*)
+  --ssh-port PORT              SSH port (default: the config's Port, else 22)
+  --known-hosts FILE           known hosts file (default: the config's UserKnownHostsFile,
+                               else ~/.ssh/known_hosts); unknown host keys are refused
+  --ssh-accept-unknown-hosts   accept host keys that are not in the known hosts file (warned;
+                               a changed key is still refused). Not for production.
   --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
@@ -52,6 +66,8 @@ struct Options {
     bool quiet = false;
     bool once = false;
     std::string hosts;
+    cloudcix::drivers::SshOptions ssh;
+    bool ssh_options_given = false;
     std::string iaas_url;
     std::string membership_url;
     int threads = 2;
@@ -81,6 +97,32 @@ Options parse(int argc, char** argv) {
             o.once = true;
         } else if (a == "--hosts") {
             o.hosts = value(a);
+        } else if (a == "--ssh-config") {
+            o.ssh.config_file = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-user") {
+            o.ssh.user = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-key") {
+            o.ssh.identity_files.push_back(value(a));
+            o.ssh_options_given = true;
+        } else if (a == "--known-hosts") {
+            o.ssh.known_hosts_file = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-accept-unknown-hosts") {
+            o.ssh.strict_host_key_checking = false;
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-port") {
+            std::string v = value(a);
+            try {
+                std::size_t used = 0;
+                long port = std::stol(v, &used);
+                if (used != v.size() || port < 1 || port > 65535) throw std::out_of_range(v);
+                o.ssh.port = static_cast<unsigned>(port);
+            } catch (...) {
+                usage_error("--ssh-port needs a port number (1..65535)");
+            }
+            o.ssh_options_given = true;
         } else if (a == "--iaas-url") {
             o.iaas_url = value(a);
         } else if (a == "--membership-url") {
@@ -130,8 +172,8 @@ struct Wiring {
         if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
         bool demo = config.iaas.iaas_url.empty();
         if (demo) {
-            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) "
-                         "with dry-run hosts\n";
+            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) with "
+                      << (o.hosts == "ssh" ? "hosts over SSH" : "dry-run hosts") << "\n";
             region = ccx::IaasRegion::demo();
             transport = std::make_unique<ccx::MemoryIaas>(region);
             auto creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
@@ -149,9 +191,16 @@ struct Wiring {
                         ": this build has no network transport to reach it; use the embedded demo region");
         }
         std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
-        if (hosts != "dry-run") usage_error("unknown --hosts '" + hosts + "' (dry-run)");
-        rcc = std::make_unique<ccx::DryRunRcc>(commands);
+        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run or ssh)");
+        if (hosts != "dry-run" && hosts != "ssh") usage_error("unknown --hosts '" + hosts + "' (dry-run, ssh)");
+        if (hosts != "ssh" && o.ssh_options_given) usage_error("the --ssh-* and --known-hosts options need --hosts ssh");
+        if (hosts == "ssh") {
+            ccx::SshOptions ssh = o.ssh;
+            ssh.log = &log;
+            rcc = std::make_unique<ccx::SshRcc>(std::move(ssh));
+        } else {
+            rcc = std::make_unique<ccx::DryRunRcc>(commands);
+        }
         iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
         primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
         ctx.iaas = iaas.get();
