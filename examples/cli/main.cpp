@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "cloudcix_drivers/native_primitives.hpp"
+#include "cloudcix_drivers/notify/smtp.hpp"
 #include "cloudcix_drivers/rcc/ssh.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
@@ -52,6 +53,9 @@ options:
   --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
+  --mail outbox|smtp           e-mails: one JSON line each on stderr (default), or sent over SMTP
+                               (STARTTLS required) with $CLOUDCIX_EMAIL_HOST, _PORT (25), _USER,
+                               _PASSWORD, _REPLY_TO and templates from $CLOUDCIX_EMAIL_TEMPLATES
   --quiet                      only warnings and errors on stderr
   -h, --help                   this text
 
@@ -65,6 +69,7 @@ struct Options {
     bool json = false;
     bool quiet = false;
     bool once = false;
+    std::string mail = "outbox";
     std::string hosts;
     cloudcix::drivers::SshOptions ssh;
     bool ssh_options_given = false;
@@ -123,6 +128,9 @@ Options parse(int argc, char** argv) {
                 usage_error("--ssh-port needs a port number (1..65535)");
             }
             o.ssh_options_given = true;
+        } else if (a == "--mail") {
+            o.mail = value(a);
+            if (o.mail != "outbox" && o.mail != "smtp") usage_error("unknown --mail '" + o.mail + "' (outbox, smtp)");
         } else if (a == "--iaas-url") {
             o.iaas_url = value(a);
         } else if (a == "--membership-url") {
@@ -164,6 +172,7 @@ struct Wiring {
     std::unique_ptr<ccx::NativePrimitives> primitives;
     ccx::StreamLogSink log;
     ccx::OutboxNotifier outbox{std::cerr};
+    std::unique_ptr<ccx::SmtpNotifier> smtp;
     ccx::Context ctx;
 
     explicit Wiring(const Options& o, std::ostream& commands)
@@ -207,6 +216,30 @@ struct Wiring {
         ctx.lock = &lock;
         ctx.primitives = primitives.get();
         ctx.notifier = &outbox;
+        if (o.mail == "smtp") {
+            auto env = [](const char* name) {
+                const char* v = std::getenv(name);
+                return std::string(v ? v : "");
+            };
+            ccx::SmtpOptions mail;
+            mail.host = env("CLOUDCIX_EMAIL_HOST");
+            if (mail.host.empty()) usage_error("--mail smtp needs CLOUDCIX_EMAIL_HOST");
+            if (!env("CLOUDCIX_EMAIL_PORT").empty()) {
+                try {
+                    mail.port = static_cast<unsigned>(std::stoul(env("CLOUDCIX_EMAIL_PORT")));
+                } catch (...) {
+                    usage_error("CLOUDCIX_EMAIL_PORT must be a port number");
+                }
+            }
+            mail.username = env("CLOUDCIX_EMAIL_USER");
+            mail.password = env("CLOUDCIX_EMAIL_PASSWORD");
+            mail.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
+            mail.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
+            mail.organization_url = config.organization_url;
+            mail.log = &log;
+            smtp = std::make_unique<ccx::SmtpNotifier>(std::move(mail));
+            ctx.notifier = smtp.get();
+        }
         ctx.log = &log;
         ctx.config = config;
     }

@@ -211,6 +211,14 @@ BOOST_AUTO_TEST_CASE(known_hosts_and_identity_can_come_from_the_config_file_alon
     BOOST_TEST(r.out == "via-config\n");
 }
 
+BOOST_AUTO_TEST_CASE(without_a_user_in_options_or_config_the_primitives_user_logs_in) {
+    auto o = good_options();
+    o.config_file = server().write_config("ssh_config_nouser", "").string();
+    auto r = SshRcc(o).run(cmd("::1", "echo hello"));  // cmd() asks for "robot", unknown to the server
+    BOOST_TEST(!r.channel_ok);
+    BOOST_TEST(contains(r.channel_error, "authentication refused by robot@::1:"), r.channel_error);
+}
+
 BOOST_AUTO_TEST_CASE(a_wrong_key_is_an_authentication_failure_and_the_engine_reports_2003) {
     auto o = good_options();
     o.identity_files = {server().wrong_key.string()};
@@ -402,5 +410,34 @@ BOOST_AUTO_TEST_CASE(the_vm_kvm_build_and_scrub_run_end_to_end_over_ssh_against_
     BOOST_TEST(destroyed);
     BOOST_TEST(undefined);
 }
+
+#ifdef CCX_CLI
+BOOST_AUTO_TEST_CASE(the_cli_runs_a_vm_build_over_ssh_with_the_operators_options) {
+    std::filesystem::remove_all(server().sandbox);
+    std::filesystem::create_directories(server().sandbox / "var/lib/libvirt/ISOs/KVM/IMGs");
+    ccx_test::spit(server().sandbox / "var/lib/libvirt/ISOs/KVM/IMGs/noble-server-cloudimg-amd64.img", "2361393152");
+    ccx_test::spit(server().calls_log, "");
+    // Only the address mapping lives in the config; the rest comes from the command line.
+    auto config = server().dir / "ssh_config_cli";
+    ccx_test::spit(config, "Host 2a02:db8:9::10:0:12\n    HostName ::1\n"
+                           "Host 2a02:db8:9::10:0:2 2a02:db8:9::10:0:3\n    HostName 127.0.0.1\n");
+    std::string line = std::string(CCX_CLI) + " run vm_kvm build 1501 --hosts ssh --ssh-user root --ssh-key " +
+                       server().client_key.string() + " --known-hosts " + server().known_hosts.string() +
+                       " --ssh-port " + std::to_string(server().port) + " --ssh-config " + config.string() + " 2>&1";
+    FILE* p = ::popen(line.c_str(), "r");
+    BOOST_TEST_REQUIRE(p != nullptr);
+    std::string output;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) output.append(buf, n);
+    int status = ::pclose(p);
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0, output);
+    BOOST_TEST(contains(output, "vm_kvm.build #1501: succeeded (REQUESTED -> RUNNING)"), output);
+    bool installed = false;
+    for (const auto& call : server().calls())
+        if (call.rfind("virt-install\t--name\t", 0) == 0) installed = true;
+    BOOST_TEST(installed);
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
