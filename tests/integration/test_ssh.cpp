@@ -364,6 +364,23 @@ BOOST_AUTO_TEST_CASE(threads_share_a_bounded_pool_of_sessions_per_host) {
     BOOST_TEST(accepted_after - accepted_before <= 2u);  // 30 commands, at most 2 logins
 }
 
+BOOST_AUTO_TEST_CASE(a_pooled_session_that_died_while_idle_is_replaced_transparently) {
+    for (auto keepalive : {std::chrono::seconds(0), std::chrono::seconds(3600)}) {
+        BOOST_TEST_CONTEXT("keepalive " << keepalive.count() << " s") {
+            auto o = good_options();
+            o.keepalive = keepalive;  // 0: probed before reuse; 3600: found dead when the channel opens
+            SshRcc rcc(o);
+            BOOST_TEST_REQUIRE(rcc.run(cmd("::1", "true")).ok());
+            BOOST_TEST(rcc.open_sessions() == 1u);
+            BOOST_TEST_REQUIRE(server().drop_connections() >= 1);
+            auto r = rcc.run(cmd("::1", "echo again"));
+            BOOST_TEST(r.ok(), r.channel_error);
+            BOOST_TEST(r.out == "again\n");
+            BOOST_TEST(rcc.open_sessions() == 1u);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_vm_kvm_build_and_scrub_run_end_to_end_over_ssh_against_the_in_memory_iaas) {
     std::filesystem::remove_all(server().sandbox);
     std::filesystem::create_directories(server().sandbox / "var/lib/libvirt/ISOs/KVM/IMGs");

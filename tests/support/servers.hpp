@@ -172,6 +172,16 @@ public:
         return user_;
     }
 
+    // Kills the per-connection sshd processes (children of the listener this object started),
+    // so every client session dies while the server keeps listening. Returns how many.
+    int drop_connections() {
+        std::istringstream children(slurp("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children"));
+        int n = 0;
+        for (pid_t child; children >> child; ++n) ::kill(child, SIGKILL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return n;
+    }
+
     std::vector<std::string> calls() const {
         std::vector<std::string> out;
         std::istringstream in(slurp(calls_log));
