@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -337,15 +338,16 @@ struct SshRcc::Impl {
                 return false;
             ++slot.busy;
             auto now = Steady::now();
-            while (!slot.idle.empty()) {
-                auto c = std::move(slot.idle.back());
+            // Sessions idle too long are closed, for every host (a host may never be used again).
+            for (auto& [other, s] : slots) {
+                auto old = std::stable_partition(s.idle.begin(), s.idle.end(),
+                                                 [&](const auto& c) { return now - c->last_used <= o.idle_close; });
+                std::move(old, s.idle.end(), std::back_inserter(stale));
+                s.idle.erase(old, s.idle.end());
+            }
+            if (!slot.idle.empty()) {
+                conn = std::move(slot.idle.back());  // the most recently used one
                 slot.idle.pop_back();
-                if (now - c->last_used > o.idle_close) {
-                    stale.push_back(std::move(c));
-                    continue;
-                }
-                conn = std::move(c);
-                break;
             }
         }
         open -= stale.size();

@@ -381,6 +381,17 @@ BOOST_AUTO_TEST_CASE(a_pooled_session_that_died_while_idle_is_replaced_transpare
     }
 }
 
+BOOST_AUTO_TEST_CASE(sessions_idle_past_idle_close_are_closed_for_every_host) {
+    auto o = good_options();
+    o.idle_close = std::chrono::seconds(0);
+    SshRcc rcc(o);
+    BOOST_TEST_REQUIRE(rcc.run(cmd("::1", "true")).ok());
+    BOOST_TEST(rcc.open_sessions() == 1u);
+    std::this_thread::sleep_for(10ms);
+    BOOST_TEST_REQUIRE(rcc.run(cmd("127.0.0.1", "true")).ok());  // sweeps the idle ::1 session
+    BOOST_TEST(rcc.open_sessions() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(the_vm_kvm_build_and_scrub_run_end_to_end_over_ssh_against_the_in_memory_iaas) {
     std::filesystem::remove_all(server().sandbox);
     std::filesystem::create_directories(server().sandbox / "var/lib/libvirt/ISOs/KVM/IMGs");
