@@ -16,6 +16,8 @@
 #include "cloudcix_drivers/lock/check.hpp"
 #include "cloudcix_drivers/lock/peterson.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
+#include "cloudcix_drivers/notify/smtp.hpp"
+#include "cloudcix_drivers/rcc/ssh.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
 
@@ -41,6 +43,19 @@ options:
   --hosts dry-run              host channel: print each host command instead of running it
                                (the default against the embedded demo region; required to be
                                explicit against a real IaaS URL)
+  --hosts ssh                  host channel: run each host command over SSH (libssh) on the
+                               address the API gives for the server (IPv6 included)
+  --ssh-config FILE            OpenSSH client config (Host, HostName, Port, User, IdentityFile,
+                               UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config
+  --ssh-user USER              log in as USER (default: the config's User, else the primitive's
+                               user: robot / administrator)
+  --ssh-key FILE               private key to authenticate with (repeatable; default: the
+                               config's IdentityFile, ssh-agent, ~/.ssh/id_*)
+  --ssh-port PORT              SSH port (default: the config's Port, else 22)
+  --known-hosts FILE           known hosts file (default: the config's UserKnownHostsFile,
+                               else ~/.ssh/known_hosts); unknown host keys are refused
+  --ssh-accept-unknown-hosts   accept host keys that are not in the known hosts file (warned;
+                               a changed key is still refused). Not for production.
   --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
@@ -51,6 +66,9 @@ options:
   --store STORE                (lock-check) the store to check, as for --lock-store
   --participants N             (lock-check) processes (threads for memory), default 4
   --seconds S                  (lock-check) how long to hammer, default 5
+  --mail outbox|smtp           e-mails: one JSON line each on stderr (default), or sent over SMTP
+                               (STARTTLS required) with $CLOUDCIX_EMAIL_HOST, _PORT (25), _USER,
+                               _PASSWORD, _REPLY_TO and templates from $CLOUDCIX_EMAIL_TEMPLATES
   --quiet                      only warnings and errors on stderr
   -h, --help                   this text
 
@@ -64,7 +82,10 @@ struct Options {
     bool json = false;
     bool quiet = false;
     bool once = false;
+    std::string mail = "outbox";
     std::string hosts;
+    cloudcix::drivers::SshOptions ssh;
+    bool ssh_options_given = false;
     std::string iaas_url;
     std::string membership_url;
     int threads = 2;
@@ -99,6 +120,35 @@ Options parse(int argc, char** argv) {
             o.once = true;
         } else if (a == "--hosts") {
             o.hosts = value(a);
+        } else if (a == "--ssh-config") {
+            o.ssh.config_file = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-user") {
+            o.ssh.user = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-key") {
+            o.ssh.identity_files.push_back(value(a));
+            o.ssh_options_given = true;
+        } else if (a == "--known-hosts") {
+            o.ssh.known_hosts_file = value(a);
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-accept-unknown-hosts") {
+            o.ssh.strict_host_key_checking = false;
+            o.ssh_options_given = true;
+        } else if (a == "--ssh-port") {
+            std::string v = value(a);
+            try {
+                std::size_t used = 0;
+                long port = std::stol(v, &used);
+                if (used != v.size() || port < 1 || port > 65535) throw std::out_of_range(v);
+                o.ssh.port = static_cast<unsigned>(port);
+            } catch (...) {
+                usage_error("--ssh-port needs a port number (1..65535)");
+            }
+            o.ssh_options_given = true;
+        } else if (a == "--mail") {
+            o.mail = value(a);
+            if (o.mail != "outbox" && o.mail != "smtp") usage_error("unknown --mail '" + o.mail + "' (outbox, smtp)");
         } else if (a == "--iaas-url") {
             o.iaas_url = value(a);
         } else if (a == "--membership-url") {
@@ -152,6 +202,7 @@ struct Wiring {
     std::unique_ptr<ccx::NativePrimitives> primitives;
     ccx::StreamLogSink log;
     ccx::OutboxNotifier outbox{std::cerr};
+    std::unique_ptr<ccx::SmtpNotifier> smtp;
     ccx::Context ctx;
 
     explicit Wiring(const Options& o, std::ostream& commands)
@@ -162,11 +213,11 @@ struct Wiring {
         // A dry run against a real IaaS would report RUNNING for a VM that was never built:
         // there the host channel must be chosen explicitly.
         std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
-        if (hosts != "dry-run") usage_error("unknown --hosts '" + hosts + "' (dry-run)");
+        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run or ssh)");
+        if (hosts != "dry-run" && hosts != "ssh") usage_error("unknown --hosts '" + hosts + "' (dry-run, ssh)");
         if (demo) {
-            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) "
-                         "with dry-run hosts\n";
+            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) with "
+                      << (o.hosts == "ssh" ? "hosts over SSH" : "dry-run hosts") << "\n";
             region = ccx::IaasRegion::demo();
             transport = std::make_unique<ccx::MemoryIaas>(region);
             auto creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
@@ -183,7 +234,14 @@ struct Wiring {
             usage_error("--iaas-url " + config.iaas.iaas_url +
                         ": this build has no network transport to reach it; use the embedded demo region");
         }
-        rcc = std::make_unique<ccx::DryRunRcc>(commands);
+        if (hosts != "ssh" && o.ssh_options_given) usage_error("the --ssh-* and --known-hosts options need --hosts ssh");
+        if (hosts == "ssh") {
+            ccx::SshOptions ssh = o.ssh;
+            ssh.log = &log;
+            rcc = std::make_unique<ccx::SshRcc>(std::move(ssh));
+        } else {
+            rcc = std::make_unique<ccx::DryRunRcc>(commands);
+        }
         iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
         primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
         ctx.iaas = iaas.get();
@@ -199,6 +257,30 @@ struct Wiring {
         }
         ctx.primitives = primitives.get();
         ctx.notifier = &outbox;
+        if (o.mail == "smtp") {
+            auto env = [](const char* name) {
+                const char* v = std::getenv(name);
+                return std::string(v ? v : "");
+            };
+            ccx::SmtpOptions mail;
+            mail.host = env("CLOUDCIX_EMAIL_HOST");
+            if (mail.host.empty()) usage_error("--mail smtp needs CLOUDCIX_EMAIL_HOST");
+            if (!env("CLOUDCIX_EMAIL_PORT").empty()) {
+                try {
+                    mail.port = static_cast<unsigned>(std::stoul(env("CLOUDCIX_EMAIL_PORT")));
+                } catch (...) {
+                    usage_error("CLOUDCIX_EMAIL_PORT must be a port number");
+                }
+            }
+            mail.username = env("CLOUDCIX_EMAIL_USER");
+            mail.password = env("CLOUDCIX_EMAIL_PASSWORD");
+            mail.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
+            mail.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
+            mail.organization_url = config.organization_url;
+            mail.log = &log;
+            smtp = std::make_unique<ccx::SmtpNotifier>(std::move(mail));
+            ctx.notifier = smtp.get();
+        }
         ctx.log = &log;
         ctx.config = config;
     }

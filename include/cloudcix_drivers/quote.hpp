@@ -22,7 +22,8 @@ public:
 };
 
 // Quotes one word for `shell`: POSIX single quotes ('\'' for a quote), PowerShell single quotes
-// ('' for a quote). The result always stands for exactly `word`.
+// ('' for a quote). The result always stands for exactly `word`. A NUL byte cannot travel in a
+// command line (the channel would cut the text there): it throws BadArgument.
 std::string quote(Shell shell, std::string_view word);
 
 struct Arg {

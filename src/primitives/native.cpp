@@ -65,19 +65,23 @@ void Remote::fail(int step, const std::string& cmd, const RccResult& r, bool cha
     if (channel) {
         msg += "could not reach " + user_ + "@" + host_ + ": " + clip(r.channel_error);
     } else {
-        msg += "failed on " + host_ + ": `" + clip(cmd, 200) + "` exited " + std::to_string(r.exit_code);
+        msg += (r.timed_out ? "timed out on " + host_ + ": `" + clip(cmd, 200) + "` was killed at its deadline"
+                            : "failed on " + host_ + ": `" + clip(cmd, 200) + "` exited " + std::to_string(r.exit_code));
         if (!trim(r.out).empty()) msg += "; stdout: " + clip(r.out);
         if (!trim(r.err).empty()) msg += "; stderr: " + clip(r.err);
     }
     if (!done_.empty()) msg += "; done before: " + std::to_string(done_.size()) + " command(s)";
     throw Stop{PrimitiveResult{false, secrets::redact(msg), nullptr,
-                               channel ? PrimitiveFailure::channel : PrimitiveFailure::command}};
+                               channel     ? PrimitiveFailure::channel
+                               : r.timed_out ? PrimitiveFailure::timeout
+                                             : PrimitiveFailure::command}};
 }
 
 RccResult Remote::probe(int step, const std::string& cmd, std::string assumed_out, int assumed_exit) {
     HostCommand hc{host_, user_, shell_, cmd, std::chrono::milliseconds(120000), std::move(assumed_out), assumed_exit};
     RccResult r = env_.rcc.run(hc);
     if (!r.channel_ok) fail(step, cmd, r, true);
+    if (r.timed_out) fail(step, cmd, r, false);
     return r;
 }
 
@@ -85,7 +89,7 @@ RccResult Remote::run(int step, const std::string& cmd) {
     HostCommand hc{host_, user_, shell_, cmd, std::chrono::milliseconds(600000), {}, 0};
     RccResult r = env_.rcc.run(hc);
     if (!r.channel_ok) fail(step, cmd, r, true);
-    if (r.exit_code != 0) fail(step, cmd, r, false);
+    if (r.timed_out || r.exit_code != 0) fail(step, cmd, r, false);
     done_.push_back(cmd);
     return r;
 }

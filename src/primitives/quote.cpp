@@ -23,6 +23,8 @@ std::string describe(std::string_view s) {
 }  // namespace
 
 std::string quote(Shell shell, std::string_view word) {
+    // A NUL cannot travel in a command line: the channel would cut the text there.
+    if (word.find('\0') != std::string_view::npos) throw BadArgument("a value contains a NUL byte: " + describe(word));
     std::string out = "'";
     for (std::size_t i = 0; i < word.size(); ++i) {
         char c = word[i];

@@ -26,7 +26,9 @@ struct RccResult {
     int exit_code = 0;
     std::string out;
     std::string err;
-    bool ok() const noexcept { return channel_ok && exit_code == 0; }
+    // The command ran past HostCommand::timeout and was killed; out/err hold what came before.
+    bool timed_out = false;
+    bool ok() const noexcept { return channel_ok && !timed_out && exit_code == 0; }
 };
 
 class Rcc {
