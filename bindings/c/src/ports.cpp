@@ -28,10 +28,12 @@ public:
         } catch (...) {
             return no_response("the transport callback threw an exception", true);
         }
-        if (rc != 0)
-            return no_response(returned("the transport", rc) +
-                                   (resp.error_set ? ": " + resp.response.error : std::string()),
-                               resp.response.sent);
+        if (rc != 0) {
+            std::string why = returned("the transport", rc);
+            if (resp.error_set) why += ": " + resp.response.error;
+            else if (resp.invalid_status != 0) why += " after an invalid HTTP status " + std::to_string(resp.invalid_status);
+            return no_response(why, resp.response.sent);
+        }
         if (resp.error_set) return no_response("the transport callback reported: " + resp.response.error, resp.response.sent);
         if (resp.invalid_status != 0)
             return no_response("the transport callback answered an invalid HTTP status " + std::to_string(resp.invalid_status), true);
