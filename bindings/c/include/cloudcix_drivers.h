@@ -29,6 +29,13 @@
 #define CCX_API
 #endif
 
+/* Seen from C++, no function of this API lets an exception escape. */
+#ifdef __cplusplus
+#define CCX_NOEXCEPT noexcept
+#else
+#define CCX_NOEXCEPT
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,8 +48,8 @@ extern "C" {
 #define CCX_VERSION_STRING "0.1.0"
 
 /* The version of the library linked at run time (the macros above are the header's). */
-CCX_API int ccx_version(int *major, int *minor, int *patch);
-CCX_API const char *ccx_version_string(void);
+CCX_API int ccx_version(int *major, int *minor, int *patch) CCX_NOEXCEPT;
+CCX_API const char *ccx_version_string(void) CCX_NOEXCEPT;
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 
@@ -60,24 +67,24 @@ typedef enum ccx_error_code {
 
 /* The message of the calling thread's last failed call ("" when none); valid until the next
  * failing call on this thread. A successful call leaves it unchanged. */
-CCX_API const char *ccx_last_error(void);
+CCX_API const char *ccx_last_error(void) CCX_NOEXCEPT;
 /* The code of the calling thread's last failed call (CCX_OK when none). */
-CCX_API int ccx_last_error_code(void);
-CCX_API void ccx_error_clear(void);
+CCX_API int ccx_last_error_code(void) CCX_NOEXCEPT;
+CCX_API void ccx_error_clear(void) CCX_NOEXCEPT;
 /* "CCX_EINVALID" for CCX_EINVALID; "CCX_UNKNOWN" for a number that is not a code. */
-CCX_API const char *ccx_error_name(int code);
+CCX_API const char *ccx_error_name(int code) CCX_NOEXCEPT;
 
 /* The catalogue sentence for an Outcome error code ("vm_kvm_build_0007" or "0007"). */
-CCX_API int ccx_explain(const char **out_title, const char **out_sentence, const char *code);
+CCX_API int ccx_explain(const char **out_title, const char **out_sentence, const char *code) CCX_NOEXCEPT;
 
 /* ---- Registry: the 11 drivers and their 51 verbs ------------------------------------------ */
 
-CCX_API int ccx_registry_count(size_t *out);
+CCX_API int ccx_registry_count(size_t *out) CCX_NOEXCEPT;
 /* "vm_kvm.build" for an index below ccx_registry_count(). */
-CCX_API int ccx_registry_name(const char **out, size_t index);
-CCX_API int ccx_registry_entry(const char **out_driver, const char **out_verb, size_t index);
+CCX_API int ccx_registry_name(const char **out, size_t index) CCX_NOEXCEPT;
+CCX_API int ccx_registry_entry(const char **out_driver, const char **out_verb, size_t index) CCX_NOEXCEPT;
 /* CCX_OK when (driver, verb) exists; CCX_ENOTFOUND with suggestions in ccx_last_error(). */
-CCX_API int ccx_registry_find(const char *driver, const char *verb);
+CCX_API int ccx_registry_find(const char *driver, const char *verb) CCX_NOEXCEPT;
 
 /* ---- States and statuses ------------------------------------------------------------------- */
 
@@ -90,9 +97,9 @@ typedef enum ccx_status {
     CCX_STATUS_POSTPONED = 4  /* dependency not ready or lock busy: retry after retry_after_ms */
 } ccx_status;
 
-CCX_API int ccx_status_name(const char **out, int status);
+CCX_API int ccx_status_name(const char **out, int status) CCX_NOEXCEPT;
 /* "RUNNING" for 4; CCX_ENOTFOUND for a number the IaaS API does not define. */
-CCX_API int ccx_state_name(const char **out, int state);
+CCX_API int ccx_state_name(const char **out, int state) CCX_NOEXCEPT;
 
 /* ---- Ports: borrowed request objects and filled result objects ------------------------------ *
  * A callback reads its request through the accessors and answers through the setters (which
@@ -105,27 +112,27 @@ typedef struct ccx_primitive_result ccx_primitive_result;
 typedef struct ccx_host_command ccx_host_command;
 typedef struct ccx_host_result ccx_host_result;
 
-CCX_API int ccx_http_request_method(const char **out, const ccx_http_request *request);
-CCX_API int ccx_http_request_url(const char **out, const ccx_http_request *request);
-CCX_API int ccx_http_request_header_count(size_t *out, const ccx_http_request *request);
+CCX_API int ccx_http_request_method(const char **out, const ccx_http_request *request) CCX_NOEXCEPT;
+CCX_API int ccx_http_request_url(const char **out, const ccx_http_request *request) CCX_NOEXCEPT;
+CCX_API int ccx_http_request_header_count(size_t *out, const ccx_http_request *request) CCX_NOEXCEPT;
 CCX_API int ccx_http_request_header(const char **out_name, const char **out_value, const ccx_http_request *request,
-                                    size_t index);
+                                    size_t index) CCX_NOEXCEPT;
 /* The body is not NUL-terminated in general: use its length. */
-CCX_API int ccx_http_request_body(const char **out, size_t *out_len, const ccx_http_request *request);
-CCX_API int ccx_http_request_timeout_ms(int64_t *out, const ccx_http_request *request);
+CCX_API int ccx_http_request_body(const char **out, size_t *out_len, const ccx_http_request *request) CCX_NOEXCEPT;
+CCX_API int ccx_http_request_timeout_ms(int64_t *out, const ccx_http_request *request) CCX_NOEXCEPT;
 
 /* status: 100..599. */
-CCX_API int ccx_http_response_set_status(ccx_http_response *response, int status);
-CCX_API int ccx_http_response_add_header(ccx_http_response *response, const char *name, const char *value);
-CCX_API int ccx_http_response_set_body(ccx_http_response *response, const char *body, size_t len);
+CCX_API int ccx_http_response_set_status(ccx_http_response *response, int status) CCX_NOEXCEPT;
+CCX_API int ccx_http_response_add_header(ccx_http_response *response, const char *name, const char *value) CCX_NOEXCEPT;
+CCX_API int ccx_http_response_set_body(ccx_http_response *response, const char *body, size_t len) CCX_NOEXCEPT;
 /* No HTTP response at all (connection refused, timeout ...). sent = 0 tells the library that
  * provably nothing reached the server. */
-CCX_API int ccx_http_response_set_error(ccx_http_response *response, const char *message, int sent);
+CCX_API int ccx_http_response_set_error(ccx_http_response *response, const char *message, int sent) CCX_NOEXCEPT;
 
-CCX_API int ccx_primitive_call_primitive(const char **out, const ccx_primitive_call *call);
-CCX_API int ccx_primitive_call_action(const char **out, const ccx_primitive_call *call);
+CCX_API int ccx_primitive_call_primitive(const char **out, const ccx_primitive_call *call) CCX_NOEXCEPT;
+CCX_API int ccx_primitive_call_action(const char **out, const ccx_primitive_call *call) CCX_NOEXCEPT;
 /* The arguments as a JSON object text. */
-CCX_API int ccx_primitive_call_args_json(const char **out, const ccx_primitive_call *call);
+CCX_API int ccx_primitive_call_args_json(const char **out, const ccx_primitive_call *call) CCX_NOEXCEPT;
 
 /* How a primitive failed; the Outcome error number follows from it (2002, 2003, 2000, 2004, 2005). */
 typedef enum ccx_primitive_failure {
@@ -138,27 +145,27 @@ typedef enum ccx_primitive_failure {
 } ccx_primitive_failure;
 
 /* message: "NNNN: text" as CloudCIX primitives answer (1xxx success, 3xxx/4xxx failure). */
-CCX_API int ccx_primitive_result_set(ccx_primitive_result *result, int ok, const char *message);
-CCX_API int ccx_primitive_result_set_failure(ccx_primitive_result *result, int failure);
+CCX_API int ccx_primitive_result_set(ccx_primitive_result *result, int ok, const char *message) CCX_NOEXCEPT;
+CCX_API int ccx_primitive_result_set_failure(ccx_primitive_result *result, int failure) CCX_NOEXCEPT;
 /* Optional data: any JSON text (CCX_EINVALID when it does not parse). */
-CCX_API int ccx_primitive_result_set_data_json(ccx_primitive_result *result, const char *json);
+CCX_API int ccx_primitive_result_set_data_json(ccx_primitive_result *result, const char *json) CCX_NOEXCEPT;
 
 typedef enum ccx_shell { CCX_SHELL_POSIX = 0, CCX_SHELL_POWERSHELL = 1 } ccx_shell;
 
-CCX_API int ccx_host_command_host(const char **out, const ccx_host_command *command);
-CCX_API int ccx_host_command_user(const char **out, const ccx_host_command *command);
-CCX_API int ccx_host_command_shell(int *out, const ccx_host_command *command);
+CCX_API int ccx_host_command_host(const char **out, const ccx_host_command *command) CCX_NOEXCEPT;
+CCX_API int ccx_host_command_user(const char **out, const ccx_host_command *command) CCX_NOEXCEPT;
+CCX_API int ccx_host_command_shell(int *out, const ccx_host_command *command) CCX_NOEXCEPT;
 /* The command text, already quoted for its shell. */
-CCX_API int ccx_host_command_text(const char **out, const ccx_host_command *command);
-CCX_API int ccx_host_command_timeout_ms(int64_t *out, const ccx_host_command *command);
+CCX_API int ccx_host_command_text(const char **out, const ccx_host_command *command) CCX_NOEXCEPT;
+CCX_API int ccx_host_command_timeout_ms(int64_t *out, const ccx_host_command *command) CCX_NOEXCEPT;
 /* What a host in the verb's starting state would answer (stdout, exit code): for callers that
  * simulate hosts, as the built-in dry run does. A real host channel ignores it. */
-CCX_API int ccx_host_command_assumed(const char **out_stdout, int *out_exit, const ccx_host_command *command);
+CCX_API int ccx_host_command_assumed(const char **out_stdout, int *out_exit, const ccx_host_command *command) CCX_NOEXCEPT;
 
-CCX_API int ccx_host_result_set_exit(ccx_host_result *result, int exit_code);
-CCX_API int ccx_host_result_set_output(ccx_host_result *result, const char *out, const char *err);
+CCX_API int ccx_host_result_set_exit(ccx_host_result *result, int exit_code) CCX_NOEXCEPT;
+CCX_API int ccx_host_result_set_output(ccx_host_result *result, const char *out, const char *err) CCX_NOEXCEPT;
 /* The command could not be run at all (connect, authenticate). */
-CCX_API int ccx_host_result_set_channel_error(ccx_host_result *result, const char *message);
+CCX_API int ccx_host_result_set_channel_error(ccx_host_result *result, const char *message) CCX_NOEXCEPT;
 
 /* ---- Port vtables ----------------------------------------------------------------------------
  * Callback return values: 0 = answered (result filled); anything else = the callback itself
@@ -300,25 +307,25 @@ typedef struct ccx_config {
      NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* For callers without C macros (Python, Go): the same as `*config = CCX_CONFIG_INIT`. */
-CCX_API int ccx_config_init(ccx_config *config, int version);
+CCX_API int ccx_config_init(ccx_config *config, int version) CCX_NOEXCEPT;
 /* The size of the struct this library knows for a version (FFI sanity check). */
-CCX_API size_t ccx_config_size(int version);
+CCX_API size_t ccx_config_size(int version) CCX_NOEXCEPT;
 
 /* ---- Context: the wired ports one or many runs share (thread-safe) -------------------------- */
 
 typedef struct ccx_context ccx_context;
 
 /* config NULL: every default (the embedded demo region, dry-run hosts). */
-CCX_API int ccx_context_new(ccx_context **out, const ccx_config *config);
-CCX_API void ccx_context_free(ccx_context *ctx);
+CCX_API int ccx_context_new(ccx_context **out, const ccx_config *config) CCX_NOEXCEPT;
+CCX_API void ccx_context_free(ccx_context *ctx) CCX_NOEXCEPT;
 
 /* Host commands run by the "dry-run" / "recording" hosts, in order: host and command text.
  * CCX_EUNSUPPORTED for other hosts. Strings stay valid until the context is freed. */
-CCX_API int ccx_context_host_command_count(size_t *out, ccx_context *ctx);
-CCX_API int ccx_context_host_command(const char **out_host, const char **out_command, ccx_context *ctx, size_t index);
+CCX_API int ccx_context_host_command_count(size_t *out, ccx_context *ctx) CCX_NOEXCEPT;
+CCX_API int ccx_context_host_command(const char **out_host, const char **out_command, ccx_context *ctx, size_t index) CCX_NOEXCEPT;
 /* The state of one object in the context's in-memory region (transports "memory-demo" and
  * "memory"); CCX_EUNSUPPORTED for other transports, CCX_ENOTFOUND for a missing object. */
-CCX_API int ccx_context_region_state(int *out, ccx_context *ctx, const char *service, int64_t id);
+CCX_API int ccx_context_region_state(int *out, ccx_context *ctx, const char *service, int64_t id) CCX_NOEXCEPT;
 
 /* ---- Running verbs -------------------------------------------------------------------------- */
 
@@ -327,25 +334,25 @@ typedef struct ccx_outcome ccx_outcome;
 /* Runs one verb on one resource through the lifecycle engine. CCX_OK means the run happened
  * and *out holds its Outcome, whatever its status; an unknown driver/verb is CCX_ENOTFOUND and
  * an id <= 0 CCX_EINVALID (no Outcome). */
-CCX_API int ccx_run(ccx_outcome **out, ccx_context *ctx, const char *driver, const char *verb, int64_t resource_id);
+CCX_API int ccx_run(ccx_outcome **out, ccx_context *ctx, const char *driver, const char *verb, int64_t resource_id) CCX_NOEXCEPT;
 /* The same, continuing the caller's W3C trace (traceparent may be NULL). */
 CCX_API int ccx_run_traced(ccx_outcome **out, ccx_context *ctx, const char *driver, const char *verb,
-                           int64_t resource_id, const char *traceparent);
-CCX_API void ccx_outcome_free(ccx_outcome *outcome);
+                           int64_t resource_id, const char *traceparent) CCX_NOEXCEPT;
+CCX_API void ccx_outcome_free(ccx_outcome *outcome) CCX_NOEXCEPT;
 
-CCX_API int ccx_outcome_status(int *out, const ccx_outcome *outcome);
+CCX_API int ccx_outcome_status(int *out, const ccx_outcome *outcome) CCX_NOEXCEPT;
 /* CCX_ENOTFOUND when the run never read the resource. */
-CCX_API int ccx_outcome_state_before(int *out, const ccx_outcome *outcome);
-CCX_API int ccx_outcome_state_after(int *out, const ccx_outcome *outcome);
-CCX_API int ccx_outcome_error_count(size_t *out, const ccx_outcome *outcome);
+CCX_API int ccx_outcome_state_before(int *out, const ccx_outcome *outcome) CCX_NOEXCEPT;
+CCX_API int ccx_outcome_state_after(int *out, const ccx_outcome *outcome) CCX_NOEXCEPT;
+CCX_API int ccx_outcome_error_count(size_t *out, const ccx_outcome *outcome) CCX_NOEXCEPT;
 /* code "vm_kvm_build_0007" and its message; either out pointer may be NULL. */
 CCX_API int ccx_outcome_error(const char **out_code, const char **out_message, const ccx_outcome *outcome,
-                              size_t index);
-CCX_API int ccx_outcome_retry_after_ms(int64_t *out, const ccx_outcome *outcome);
-CCX_API int ccx_outcome_trace_id(const char **out, const ccx_outcome *outcome);
+                              size_t index) CCX_NOEXCEPT;
+CCX_API int ccx_outcome_retry_after_ms(int64_t *out, const ccx_outcome *outcome) CCX_NOEXCEPT;
+CCX_API int ccx_outcome_trace_id(const char **out, const ccx_outcome *outcome) CCX_NOEXCEPT;
 /* {"driver","verb","resource_id","status","state_before","state_after","errors":[{"code",
  *  "message"}],"retry_after_ms","timings_us":{...},"trace_id"} */
-CCX_API int ccx_outcome_json(const char **out, const ccx_outcome *outcome);
+CCX_API int ccx_outcome_json(const char **out, const ccx_outcome *outcome) CCX_NOEXCEPT;
 
 /* ---- Plans: what a run would do now, without locking, writing or touching a host ----------- */
 
@@ -355,21 +362,21 @@ typedef struct ccx_plan_report ccx_plan_report;
  * Outcome says whether a plan could be built (status succeeded) or why not. Unknown names and
  * ids <= 0 fail as in ccx_run(). */
 CCX_API int ccx_plan(ccx_plan_report **out, ccx_context *ctx, const char *driver, const char *verb,
-                     int64_t resource_id);
-CCX_API void ccx_plan_report_free(ccx_plan_report *report);
+                     int64_t resource_id) CCX_NOEXCEPT;
+CCX_API void ccx_plan_report_free(ccx_plan_report *report) CCX_NOEXCEPT;
 /* The report's Outcome, borrowed from the report (do not free it). */
-CCX_API int ccx_plan_report_outcome(const ccx_outcome **out, const ccx_plan_report *report);
+CCX_API int ccx_plan_report_outcome(const ccx_outcome **out, const ccx_plan_report *report) CCX_NOEXCEPT;
 /* 1 when the resource is in the verb's trigger state (a run now would act), else 0. */
-CCX_API int ccx_plan_report_in_trigger_state(int *out, const ccx_plan_report *report);
-CCX_API int ccx_plan_report_call_count(size_t *out, const ccx_plan_report *report);
+CCX_API int ccx_plan_report_in_trigger_state(int *out, const ccx_plan_report *report) CCX_NOEXCEPT;
+CCX_API int ccx_plan_report_call_count(size_t *out, const ccx_plan_report *report) CCX_NOEXCEPT;
 /* Primitive call `index`: its primitive, action and arguments (a JSON object); any out may be NULL. */
 CCX_API int ccx_plan_report_call(const char **out_primitive, const char **out_action, const char **out_args_json,
-                                 const ccx_plan_report *report, size_t index);
+                                 const ccx_plan_report *report, size_t index) CCX_NOEXCEPT;
 /* The host commands the native primitives would send for call `call_index` (a dry run); none
  * when the context uses a primitives vtable. */
-CCX_API int ccx_plan_report_command_count(size_t *out, const ccx_plan_report *report, size_t call_index);
+CCX_API int ccx_plan_report_command_count(size_t *out, const ccx_plan_report *report, size_t call_index) CCX_NOEXCEPT;
 CCX_API int ccx_plan_report_command(const char **out_host, const char **out_command,
-                                    const ccx_plan_report *report, size_t call_index, size_t index);
+                                    const ccx_plan_report *report, size_t call_index, size_t index) CCX_NOEXCEPT;
 
 #ifdef __cplusplus
 }

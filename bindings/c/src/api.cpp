@@ -63,14 +63,18 @@ int check_request(ccx_context* ctx, const char* driver, const char* verb, int64_
 
 }  // namespace
 
-int fail(int code, std::string message) {
-    try {
-        t_error = std::move(message);
-    } catch (...) {
-        t_error.clear();
-    }
+int fail(int code, std::string message) noexcept {
+    t_error.swap(message);
     t_code = code;
     return code;
+}
+
+int fail_null(const char* function, const char* argument) noexcept {
+    try {
+        return fail(CCX_EINVALID, std::string(function) + ": " + argument + " is NULL");
+    } catch (...) {
+        return fail(CCX_EINVALID, std::string());
+    }
 }
 
 }  // namespace cloudcix::drivers::capi
@@ -83,23 +87,23 @@ extern "C" {
 
 // ---- Version and errors ---------------------------------------------------------------------
 
-int ccx_version(int* major, int* minor, int* patch) {
+int ccx_version(int* major, int* minor, int* patch) noexcept {
     if (major) *major = CCX_VERSION_MAJOR;
     if (minor) *minor = CCX_VERSION_MINOR;
     if (patch) *patch = CCX_VERSION_PATCH;
     return CCX_OK;
 }
 
-const char* ccx_version_string(void) { return CCX_VERSION_STRING; }
+const char* ccx_version_string(void) noexcept { return CCX_VERSION_STRING; }
 
-const char* ccx_last_error(void) { return capi::t_error.c_str(); }
-int ccx_last_error_code(void) { return capi::t_code; }
-void ccx_error_clear(void) {
+const char* ccx_last_error(void) noexcept { return capi::t_error.c_str(); }
+int ccx_last_error_code(void) noexcept { return capi::t_code; }
+void ccx_error_clear(void) noexcept {
     capi::t_error.clear();
     capi::t_code = CCX_OK;
 }
 
-const char* ccx_error_name(int code) {
+const char* ccx_error_name(int code) noexcept {
     switch (code) {
         case CCX_OK: return "CCX_OK";
         case CCX_ERROR: return "CCX_ERROR";
@@ -113,7 +117,7 @@ const char* ccx_error_name(int code) {
     }
 }
 
-int ccx_explain(const char** out_title, const char** out_sentence, const char* code) {
+int ccx_explain(const char** out_title, const char** out_sentence, const char* code) noexcept {
     if (out_title) *out_title = nullptr;
     if (out_sentence) *out_sentence = nullptr;
     CCX_REQUIRE(code);
@@ -129,7 +133,7 @@ int ccx_explain(const char** out_title, const char** out_sentence, const char* c
 
 // ---- Registry ---------------------------------------------------------------------------------
 
-int ccx_registry_count(size_t* out) {
+int ccx_registry_count(size_t* out) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     return guard([&]() -> int {
@@ -138,7 +142,7 @@ int ccx_registry_count(size_t* out) {
     });
 }
 
-int ccx_registry_name(const char** out, size_t index) {
+int ccx_registry_name(const char** out, size_t index) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -150,7 +154,7 @@ int ccx_registry_name(const char** out, size_t index) {
     });
 }
 
-int ccx_registry_entry(const char** out_driver, const char** out_verb, size_t index) {
+int ccx_registry_entry(const char** out_driver, const char** out_verb, size_t index) noexcept {
     if (out_driver) *out_driver = nullptr;
     if (out_verb) *out_verb = nullptr;
     return guard([&]() -> int {
@@ -163,7 +167,7 @@ int ccx_registry_entry(const char** out_driver, const char** out_verb, size_t in
     });
 }
 
-int ccx_registry_find(const char* driver, const char* verb) {
+int ccx_registry_find(const char* driver, const char* verb) noexcept {
     CCX_REQUIRE(driver);
     CCX_REQUIRE(verb);
     return guard([&]() -> int {
@@ -175,7 +179,7 @@ int ccx_registry_find(const char* driver, const char* verb) {
 
 // ---- States and statuses ----------------------------------------------------------------------
 
-int ccx_status_name(const char** out, int status) {
+int ccx_status_name(const char** out, int status) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     switch (status) {
@@ -188,7 +192,7 @@ int ccx_status_name(const char** out, int status) {
     }
 }
 
-int ccx_state_name(const char** out, int state) {
+int ccx_state_name(const char** out, int state) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -202,12 +206,12 @@ int ccx_state_name(const char** out, int state) {
 
 // ---- Run ----------------------------------------------------------------------------------------
 
-int ccx_run(ccx_outcome** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id) {
+int ccx_run(ccx_outcome** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id) noexcept {
     return ccx_run_traced(out, ctx, driver, verb, resource_id, nullptr);
 }
 
 int ccx_run_traced(ccx_outcome** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id,
-                   const char* traceparent) {
+                   const char* traceparent) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -219,9 +223,9 @@ int ccx_run_traced(ccx_outcome** out, ccx_context* ctx, const char* driver, cons
     });
 }
 
-void ccx_outcome_free(ccx_outcome* outcome) { delete outcome; }
+void ccx_outcome_free(ccx_outcome* outcome) noexcept { delete outcome; }
 
-int ccx_outcome_status(int* out, const ccx_outcome* o) {
+int ccx_outcome_status(int* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = CCX_STATUS_REJECTED;
     CCX_REQUIRE(o);
@@ -229,7 +233,7 @@ int ccx_outcome_status(int* out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_state_before(int* out, const ccx_outcome* o) {
+int ccx_outcome_state_before(int* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(o);
@@ -238,7 +242,7 @@ int ccx_outcome_state_before(int* out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_state_after(int* out, const ccx_outcome* o) {
+int ccx_outcome_state_after(int* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(o);
@@ -247,7 +251,7 @@ int ccx_outcome_state_after(int* out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_error_count(size_t* out, const ccx_outcome* o) {
+int ccx_outcome_error_count(size_t* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(o);
@@ -255,7 +259,7 @@ int ccx_outcome_error_count(size_t* out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_error(const char** out_code, const char** out_message, const ccx_outcome* o, size_t index) {
+int ccx_outcome_error(const char** out_code, const char** out_message, const ccx_outcome* o, size_t index) noexcept {
     if (out_code) *out_code = nullptr;
     if (out_message) *out_message = nullptr;
     CCX_REQUIRE(o);
@@ -267,7 +271,7 @@ int ccx_outcome_error(const char** out_code, const char** out_message, const ccx
     return CCX_OK;
 }
 
-int ccx_outcome_retry_after_ms(int64_t* out, const ccx_outcome* o) {
+int ccx_outcome_retry_after_ms(int64_t* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(o);
@@ -275,7 +279,7 @@ int ccx_outcome_retry_after_ms(int64_t* out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_trace_id(const char** out, const ccx_outcome* o) {
+int ccx_outcome_trace_id(const char** out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(o);
@@ -283,7 +287,7 @@ int ccx_outcome_trace_id(const char** out, const ccx_outcome* o) {
     return CCX_OK;
 }
 
-int ccx_outcome_json(const char** out, const ccx_outcome* o) {
+int ccx_outcome_json(const char** out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(o);
@@ -293,7 +297,7 @@ int ccx_outcome_json(const char** out, const ccx_outcome* o) {
 
 // ---- Plan ---------------------------------------------------------------------------------------
 
-int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id) {
+int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -318,9 +322,9 @@ int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const 
     });
 }
 
-void ccx_plan_report_free(ccx_plan_report* report) { delete report; }
+void ccx_plan_report_free(ccx_plan_report* report) noexcept { delete report; }
 
-int ccx_plan_report_outcome(const ccx_outcome** out, const ccx_plan_report* report) {
+int ccx_plan_report_outcome(const ccx_outcome** out, const ccx_plan_report* report) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(report);
@@ -328,7 +332,7 @@ int ccx_plan_report_outcome(const ccx_outcome** out, const ccx_plan_report* repo
     return CCX_OK;
 }
 
-int ccx_plan_report_in_trigger_state(int* out, const ccx_plan_report* report) {
+int ccx_plan_report_in_trigger_state(int* out, const ccx_plan_report* report) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(report);
@@ -336,7 +340,7 @@ int ccx_plan_report_in_trigger_state(int* out, const ccx_plan_report* report) {
     return CCX_OK;
 }
 
-int ccx_plan_report_call_count(size_t* out, const ccx_plan_report* report) {
+int ccx_plan_report_call_count(size_t* out, const ccx_plan_report* report) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(report);
@@ -345,7 +349,7 @@ int ccx_plan_report_call_count(size_t* out, const ccx_plan_report* report) {
 }
 
 int ccx_plan_report_call(const char** out_primitive, const char** out_action, const char** out_args_json,
-                         const ccx_plan_report* report, size_t index) {
+                         const ccx_plan_report* report, size_t index) noexcept {
     if (out_primitive) *out_primitive = nullptr;
     if (out_action) *out_action = nullptr;
     if (out_args_json) *out_args_json = nullptr;
@@ -359,7 +363,7 @@ int ccx_plan_report_call(const char** out_primitive, const char** out_action, co
     return CCX_OK;
 }
 
-int ccx_plan_report_command_count(size_t* out, const ccx_plan_report* report, size_t call_index) {
+int ccx_plan_report_command_count(size_t* out, const ccx_plan_report* report, size_t call_index) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(report);
@@ -370,7 +374,7 @@ int ccx_plan_report_command_count(size_t* out, const ccx_plan_report* report, si
 }
 
 int ccx_plan_report_command(const char** out_host, const char** out_command, const ccx_plan_report* report,
-                            size_t call_index, size_t index) {
+                            size_t call_index, size_t index) noexcept {
     if (out_host) *out_host = nullptr;
     if (out_command) *out_command = nullptr;
     CCX_REQUIRE(report);

@@ -321,7 +321,7 @@ using cloudcix::drivers::capi::guard;
 
 extern "C" {
 
-int ccx_config_init(ccx_config* config, int version) {
+int ccx_config_init(ccx_config* config, int version) noexcept {
     CCX_REQUIRE(config);
     if (version != CCX_CONFIG_VERSION)
         return fail(CCX_EVERSION, "ccx_config_init: this library knows config version " + std::to_string(CCX_CONFIG_VERSION) +
@@ -331,9 +331,9 @@ int ccx_config_init(ccx_config* config, int version) {
     return CCX_OK;
 }
 
-size_t ccx_config_size(int version) { return version == CCX_CONFIG_VERSION ? sizeof(ccx_config) : 0; }
+size_t ccx_config_size(int version) noexcept { return version == CCX_CONFIG_VERSION ? sizeof(ccx_config) : 0; }
 
-int ccx_context_new(ccx_context** out, const ccx_config* config) {
+int ccx_context_new(ccx_context** out, const ccx_config* config) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -347,12 +347,12 @@ int ccx_context_new(ccx_context** out, const ccx_config* config) {
     });
 }
 
-void ccx_context_free(ccx_context* ctx) {
+void ccx_context_free(ccx_context* ctx) noexcept {
     // Destruction only releases memory and closes files: nothing in it throws.
     delete ctx;
 }
 
-int ccx_context_host_command_count(size_t* out, ccx_context* ctx) {
+int ccx_context_host_command_count(size_t* out, ccx_context* ctx) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(ctx);
@@ -362,7 +362,7 @@ int ccx_context_host_command_count(size_t* out, ccx_context* ctx) {
     return CCX_OK;
 }
 
-int ccx_context_host_command(const char** out_host, const char** out_command, ccx_context* ctx, size_t index) {
+int ccx_context_host_command(const char** out_host, const char** out_command, ccx_context* ctx, size_t index) noexcept {
     if (out_host) *out_host = nullptr;
     if (out_command) *out_command = nullptr;
     CCX_REQUIRE(ctx);
@@ -377,7 +377,7 @@ int ccx_context_host_command(const char** out_host, const char** out_command, cc
     return CCX_OK;
 }
 
-int ccx_context_region_state(int* out, ccx_context* ctx, const char* service, int64_t id) {
+int ccx_context_region_state(int* out, ccx_context* ctx, const char* service, int64_t id) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(ctx);

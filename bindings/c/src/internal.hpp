@@ -19,7 +19,7 @@
 namespace cloudcix::drivers::capi {
 
 // Records the failure for ccx_last_error() and returns its code.
-int fail(int code, std::string message);
+int fail(int code, std::string message) noexcept;
 
 // Runs `f` (returning a ccx code); any exception becomes a code and a message.
 template <class F>
@@ -35,10 +35,13 @@ int guard(F&& f) noexcept {
     }
 }
 
-// NULL check with a message naming the argument.
-#define CCX_REQUIRE(arg)                                                                                         \
-    do {                                                                                                         \
-        if ((arg) == nullptr) return ::cloudcix::drivers::capi::fail(CCX_EINVALID, std::string(__func__) + ": " #arg " is NULL"); \
+// Records "FUNCTION: ARG is NULL" (never throws) and returns CCX_EINVALID.
+int fail_null(const char* function, const char* argument) noexcept;
+
+// NULL check with a message naming the function and the argument.
+#define CCX_REQUIRE(arg)                                                              \
+    do {                                                                              \
+        if ((arg) == nullptr) return ::cloudcix::drivers::capi::fail_null(__func__, #arg); \
     } while (0)
 
 // Host commands kept by the built-in dry-run and recording hosts. A deque: appending never moves

@@ -267,7 +267,7 @@ using cloudcix::drivers::capi::guard;
 // ---- Accessors and setters for callbacks --------------------------------------------------------
 extern "C" {
 
-int ccx_http_request_method(const char** out, const ccx_http_request* request) {
+int ccx_http_request_method(const char** out, const ccx_http_request* request) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(request);
@@ -275,7 +275,7 @@ int ccx_http_request_method(const char** out, const ccx_http_request* request) {
     return CCX_OK;
 }
 
-int ccx_http_request_url(const char** out, const ccx_http_request* request) {
+int ccx_http_request_url(const char** out, const ccx_http_request* request) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(request);
@@ -283,7 +283,7 @@ int ccx_http_request_url(const char** out, const ccx_http_request* request) {
     return CCX_OK;
 }
 
-int ccx_http_request_header_count(size_t* out, const ccx_http_request* request) {
+int ccx_http_request_header_count(size_t* out, const ccx_http_request* request) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(request);
@@ -291,7 +291,7 @@ int ccx_http_request_header_count(size_t* out, const ccx_http_request* request) 
     return CCX_OK;
 }
 
-int ccx_http_request_header(const char** out_name, const char** out_value, const ccx_http_request* request, size_t index) {
+int ccx_http_request_header(const char** out_name, const char** out_value, const ccx_http_request* request, size_t index) noexcept {
     if (out_name) *out_name = nullptr;
     if (out_value) *out_value = nullptr;
     CCX_REQUIRE(request);
@@ -303,7 +303,7 @@ int ccx_http_request_header(const char** out_name, const char** out_value, const
     return CCX_OK;
 }
 
-int ccx_http_request_body(const char** out, size_t* out_len, const ccx_http_request* request) {
+int ccx_http_request_body(const char** out, size_t* out_len, const ccx_http_request* request) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(out_len);
@@ -314,7 +314,7 @@ int ccx_http_request_body(const char** out, size_t* out_len, const ccx_http_requ
     return CCX_OK;
 }
 
-int ccx_http_request_timeout_ms(int64_t* out, const ccx_http_request* request) {
+int ccx_http_request_timeout_ms(int64_t* out, const ccx_http_request* request) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(request);
@@ -322,7 +322,7 @@ int ccx_http_request_timeout_ms(int64_t* out, const ccx_http_request* request) {
     return CCX_OK;
 }
 
-int ccx_http_response_set_status(ccx_http_response* response, int status) {
+int ccx_http_response_set_status(ccx_http_response* response, int status) noexcept {
     CCX_REQUIRE(response);
     if (status < 100 || status > 599) {
         response->invalid_status = status;
@@ -334,7 +334,7 @@ int ccx_http_response_set_status(ccx_http_response* response, int status) {
     return CCX_OK;
 }
 
-int ccx_http_response_add_header(ccx_http_response* response, const char* name, const char* value) {
+int ccx_http_response_add_header(ccx_http_response* response, const char* name, const char* value) noexcept {
     CCX_REQUIRE(response);
     CCX_REQUIRE(name);
     CCX_REQUIRE(value);
@@ -344,7 +344,7 @@ int ccx_http_response_add_header(ccx_http_response* response, const char* name, 
     });
 }
 
-int ccx_http_response_set_body(ccx_http_response* response, const char* body, size_t len) {
+int ccx_http_response_set_body(ccx_http_response* response, const char* body, size_t len) noexcept {
     CCX_REQUIRE(response);
     if (body == nullptr && len > 0) return fail(CCX_EINVALID, "ccx_http_response_set_body: body is NULL with a length");
     return guard([&]() -> int {
@@ -353,7 +353,7 @@ int ccx_http_response_set_body(ccx_http_response* response, const char* body, si
     });
 }
 
-int ccx_http_response_set_error(ccx_http_response* response, const char* message, int sent) {
+int ccx_http_response_set_error(ccx_http_response* response, const char* message, int sent) noexcept {
     CCX_REQUIRE(response);
     return guard([&]() -> int {
         response->response.error = message && *message ? message : "the transport callback reported an error";
@@ -363,7 +363,7 @@ int ccx_http_response_set_error(ccx_http_response* response, const char* message
     });
 }
 
-int ccx_primitive_call_primitive(const char** out, const ccx_primitive_call* call) {
+int ccx_primitive_call_primitive(const char** out, const ccx_primitive_call* call) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(call);
@@ -371,7 +371,7 @@ int ccx_primitive_call_primitive(const char** out, const ccx_primitive_call* cal
     return CCX_OK;
 }
 
-int ccx_primitive_call_action(const char** out, const ccx_primitive_call* call) {
+int ccx_primitive_call_action(const char** out, const ccx_primitive_call* call) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(call);
@@ -379,7 +379,7 @@ int ccx_primitive_call_action(const char** out, const ccx_primitive_call* call) 
     return CCX_OK;
 }
 
-int ccx_primitive_call_args_json(const char** out, const ccx_primitive_call* call) {
+int ccx_primitive_call_args_json(const char** out, const ccx_primitive_call* call) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(call);
@@ -387,7 +387,7 @@ int ccx_primitive_call_args_json(const char** out, const ccx_primitive_call* cal
     return CCX_OK;
 }
 
-int ccx_primitive_result_set(ccx_primitive_result* result, int ok, const char* message) {
+int ccx_primitive_result_set(ccx_primitive_result* result, int ok, const char* message) noexcept {
     CCX_REQUIRE(result);
     CCX_REQUIRE(message);
     return guard([&]() -> int {
@@ -398,7 +398,7 @@ int ccx_primitive_result_set(ccx_primitive_result* result, int ok, const char* m
     });
 }
 
-int ccx_primitive_result_set_failure(ccx_primitive_result* result, int failure) {
+int ccx_primitive_result_set_failure(ccx_primitive_result* result, int failure) noexcept {
     using cloudcix::drivers::PrimitiveFailure;
     CCX_REQUIRE(result);
     if (failure < CCX_PRIMITIVE_OK || failure > CCX_PRIMITIVE_BAD_ARGUMENT) {
@@ -410,7 +410,7 @@ int ccx_primitive_result_set_failure(ccx_primitive_result* result, int failure) 
     return CCX_OK;
 }
 
-int ccx_primitive_result_set_data_json(ccx_primitive_result* result, const char* text) {
+int ccx_primitive_result_set_data_json(ccx_primitive_result* result, const char* text) noexcept {
     CCX_REQUIRE(result);
     CCX_REQUIRE(text);
     return guard([&]() -> int {
@@ -425,7 +425,7 @@ int ccx_primitive_result_set_data_json(ccx_primitive_result* result, const char*
     });
 }
 
-int ccx_host_command_host(const char** out, const ccx_host_command* command) {
+int ccx_host_command_host(const char** out, const ccx_host_command* command) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(command);
@@ -433,7 +433,7 @@ int ccx_host_command_host(const char** out, const ccx_host_command* command) {
     return CCX_OK;
 }
 
-int ccx_host_command_user(const char** out, const ccx_host_command* command) {
+int ccx_host_command_user(const char** out, const ccx_host_command* command) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(command);
@@ -441,7 +441,7 @@ int ccx_host_command_user(const char** out, const ccx_host_command* command) {
     return CCX_OK;
 }
 
-int ccx_host_command_shell(int* out, const ccx_host_command* command) {
+int ccx_host_command_shell(int* out, const ccx_host_command* command) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(command);
@@ -449,7 +449,7 @@ int ccx_host_command_shell(int* out, const ccx_host_command* command) {
     return CCX_OK;
 }
 
-int ccx_host_command_text(const char** out, const ccx_host_command* command) {
+int ccx_host_command_text(const char** out, const ccx_host_command* command) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     CCX_REQUIRE(command);
@@ -457,7 +457,7 @@ int ccx_host_command_text(const char** out, const ccx_host_command* command) {
     return CCX_OK;
 }
 
-int ccx_host_command_timeout_ms(int64_t* out, const ccx_host_command* command) {
+int ccx_host_command_timeout_ms(int64_t* out, const ccx_host_command* command) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(command);
@@ -465,7 +465,7 @@ int ccx_host_command_timeout_ms(int64_t* out, const ccx_host_command* command) {
     return CCX_OK;
 }
 
-int ccx_host_command_assumed(const char** out_stdout, int* out_exit, const ccx_host_command* command) {
+int ccx_host_command_assumed(const char** out_stdout, int* out_exit, const ccx_host_command* command) noexcept {
     if (out_stdout) *out_stdout = nullptr;
     if (out_exit) *out_exit = 0;
     CCX_REQUIRE(command);
@@ -474,14 +474,14 @@ int ccx_host_command_assumed(const char** out_stdout, int* out_exit, const ccx_h
     return CCX_OK;
 }
 
-int ccx_host_result_set_exit(ccx_host_result* result, int exit_code) {
+int ccx_host_result_set_exit(ccx_host_result* result, int exit_code) noexcept {
     CCX_REQUIRE(result);
     result->result.exit_code = exit_code;
     result->exit_set = true;
     return CCX_OK;
 }
 
-int ccx_host_result_set_output(ccx_host_result* result, const char* out, const char* err) {
+int ccx_host_result_set_output(ccx_host_result* result, const char* out, const char* err) noexcept {
     CCX_REQUIRE(result);
     return guard([&]() -> int {
         result->result.out = out ? out : "";
@@ -490,7 +490,7 @@ int ccx_host_result_set_output(ccx_host_result* result, const char* out, const c
     });
 }
 
-int ccx_host_result_set_channel_error(ccx_host_result* result, const char* message) {
+int ccx_host_result_set_channel_error(ccx_host_result* result, const char* message) noexcept {
     CCX_REQUIRE(result);
     return guard([&]() -> int {
         result->result.channel_ok = false;
