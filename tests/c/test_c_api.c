@@ -1,6 +1,8 @@
 /* The C API from C99: every function with good, NULL, unknown and ill-formed arguments; every
  * port as a C callback, including callbacks that fail and callbacks that answer garbage.
  * argv[1]: data/demo-region.json. */
+#define _POSIX_C_SOURCE 200809L /* pthreads: one context shared by concurrent runs */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1040,6 +1042,54 @@ TEST(callbacks_see_borrowed_objects_and_setters_refuse_ill_formed_values) {
     ccx_outcome_free(o);
 }
 
+/* ---- threads -------------------------------------------------------------------------------- */
+
+struct worker {
+    ccx_context *ctx;
+    int64_t id;
+    const char *verb;
+    int rc;
+    int status;
+    char code[64];
+    char last_error[256];
+};
+
+static void *work(void *arg) {
+    struct worker *w = (struct worker *)arg;
+    ccx_outcome *o = NULL;
+    const char *code = NULL;
+    ccx_error_clear();
+    w->rc = ccx_run(&o, w->ctx, "vm_kvm", w->verb, w->id);
+    strncpy(w->last_error, ccx_last_error(), sizeof w->last_error - 1);
+    w->status = o ? outcome_status(o) : -1;
+    if (o && ccx_outcome_error(&code, NULL, o, 0) == CCX_OK) strncpy(w->code, code, sizeof w->code - 1);
+    ccx_outcome_free(o);
+    return NULL;
+}
+
+TEST(one_context_serves_concurrent_runs_and_each_thread_has_its_own_last_error) {
+    ccx_context *ctx = demo_context(NULL);
+    struct worker w[3];
+    pthread_t t[3];
+    int i;
+    memset(w, 0, sizeof w);
+    w[0].id = 1501, w[0].verb = "build"; /* succeeds */
+    w[1].id = 1601, w[1].verb = "build"; /* its project's virtual router is UNRESOURCED: 0007 */
+    w[2].id = 1501, w[2].verb = "bild";  /* refused, with this thread's own last error */
+    ccx_error_clear();
+    CHECK_RC(ccx_registry_find("vm_kvm", "main-thread-error"), CCX_ENOTFOUND);
+    for (i = 0; i < 3; ++i) {
+        w[i].ctx = ctx;
+        CHECK(pthread_create(&t[i], NULL, work, &w[i]) == 0);
+    }
+    for (i = 0; i < 3; ++i) pthread_join(t[i], NULL);
+    CHECK(w[0].rc == CCX_OK && w[0].status == CCX_STATUS_SUCCEEDED && strcmp(w[0].last_error, "") == 0);
+    CHECK(w[1].rc == CCX_OK && w[1].status == CCX_STATUS_FAILED && strcmp(w[1].code, "vm_kvm_build_0007") == 0);
+    CHECK(w[2].rc == CCX_ENOTFOUND && contains(w[2].last_error, "vm_kvm.bild"));
+    CHECK(contains(ccx_last_error(), "main-thread-error"));
+    ccx_context_free(ctx);
+}
+
 int main(int argc, char **argv) {
     g_region_path = argc > 1 ? argv[1] : NULL;
     RUN(the_header_compiles_alone_and_its_init_macros_initialise_every_struct);
@@ -1069,6 +1119,7 @@ int main(int argc, char **argv) {
     RUN(a_notifier_callback_gets_the_emails_and_its_failure_changes_no_outcome);
     RUN(a_clock_callback_drives_the_runs_time);
     RUN(callbacks_see_borrowed_objects_and_setters_refuse_ill_formed_values);
+    RUN(one_context_serves_concurrent_runs_and_each_thread_has_its_own_last_error);
     fprintf(stderr, "%d check(s), %d failure(s)\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
 }
