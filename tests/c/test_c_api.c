@@ -561,6 +561,12 @@ static int scripted_send(void *user, const ccx_http_request *request, ccx_http_r
     if (contains(url, "auth/login/")) {
         static const char token[] = "{\"token\":\"tok-123\"}";
         if (strcmp(method, "POST") != 0 || !contains(body, "\"email\"")) return -97;
+        /* Ill-formed answers are refused by the setters themselves. */
+        if (ccx_http_response_set_body(response, NULL, 3) != CCX_EINVALID) return -96;
+        if (ccx_http_response_add_header(response, NULL, "x") != CCX_EINVALID) return -95;
+        if (ccx_http_response_add_header(response, "x", NULL) != CCX_EINVALID) return -94;
+        if (ccx_http_request_url(NULL, request) != CCX_EINVALID) return -93;
+        if (ccx_http_response_set_status(response, 99) != CCX_EINVALID) return -92;
         ccx_http_response_set_status(response, 201);
         ccx_http_response_add_header(response, "Content-Type", "application/json");
         ccx_http_response_set_body(response, token, sizeof token - 1);
@@ -666,6 +672,8 @@ static int scripted_call(void *user, const ccx_primitive_call *call, ccx_primiti
     ccx_primitive_call_primitive(&primitive, call);
     ccx_primitive_call_action(&action, call);
     ccx_primitive_call_args_json(&args, call);
+    if (ccx_primitive_result_set(result, 1, NULL) != CCX_EINVALID || ccx_primitive_result_set_data_json(result, NULL) != CCX_EINVALID)
+        return -90;
     if (strcmp(primitive, "bridge_kvm") == 0 && strcmp(action, "build") == 0 && contains(args, "\"host\""))
         u->saw_bridge = 1;
     switch (u->mode) {
@@ -788,6 +796,8 @@ static int scripted_run(void *user, const ccx_host_command *command, ccx_host_re
     ccx_host_command_timeout_ms(&timeout, command);
     ccx_host_command_assumed(&assumed, &assumed_exit, command);
     if (shell == CCX_SHELL_POSIX && strcmp(login, "robot") == 0 && timeout > 0) ++u->posix;
+    if (ccx_host_command_text(NULL, command) != CCX_EINVALID || ccx_host_result_set_output(result, NULL, NULL) != CCX_OK)
+        return -90;
     switch (u->mode) {
         case R_LIKE_A_FRESH_HOST:
             ccx_host_result_set_output(result, assumed, "");

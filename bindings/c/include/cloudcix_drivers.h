@@ -267,7 +267,10 @@ typedef struct ccx_clock_vtable {
  *  log        "none" (default), "stderr"; log_level 0 debug, 1 info, 2 warning, 3 error
  *
  * Host commands run by "dry-run" and "recording" are also kept by the context
- * (ccx_context_host_command_count). */
+ * (ccx_context_host_command_count).
+ *
+ * ABI: fields are only ever appended, with a new CCX_CONFIG_VERSION; the library reads only the
+ * fields of the version a caller's struct declares, so an older caller keeps working. */
 #define CCX_CONFIG_VERSION 1
 typedef struct ccx_config {
     int version;
