@@ -1,9 +1,8 @@
 // The C entry points that do not wire ports: errors, version, registry, states, run, plan and
 // the outcome accessors.
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <sstream>
-
-#include <boost/json/serialize.hpp>
 
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "internal.hpp"
@@ -57,7 +56,8 @@ int check_request(ccx_context* ctx, const char* driver, const char* verb, int64_
     CCX_REQUIRE(verb);
     if (id <= 0) return fail(CCX_EINVALID, "resource id must be a positive integer, got " + std::to_string(id));
     const Registry& r = ctx->ctx.registry ? *ctx->ctx.registry : builtin_registry();
-    if (r.find(driver, verb) == nullptr) return fail(CCX_ENOTFOUND, r.unknown_message(std::string(driver) + "." + verb));
+    if (r.find(driver, verb) == nullptr)
+        return fail(CCX_ENOTFOUND, r.unknown_message(std::string(driver) + "." + verb));
     return CCX_OK;
 }
 
@@ -94,10 +94,16 @@ int ccx_version(int* major, int* minor, int* patch) noexcept {
     return CCX_OK;
 }
 
-const char* ccx_version_string(void) noexcept { return CCX_VERSION_STRING; }
+const char* ccx_version_string(void) noexcept {
+    return CCX_VERSION_STRING;
+}
 
-const char* ccx_last_error(void) noexcept { return capi::t_error.c_str(); }
-int ccx_last_error_code(void) noexcept { return capi::t_code; }
+const char* ccx_last_error(void) noexcept {
+    return capi::t_error.c_str();
+}
+int ccx_last_error_code(void) noexcept {
+    return capi::t_code;
+}
 void ccx_error_clear(void) noexcept {
     capi::t_error.clear();
     capi::t_code = CCX_OK;
@@ -105,15 +111,24 @@ void ccx_error_clear(void) noexcept {
 
 const char* ccx_error_name(int code) noexcept {
     switch (code) {
-        case CCX_OK: return "CCX_OK";
-        case CCX_ERROR: return "CCX_ERROR";
-        case CCX_EINVALID: return "CCX_EINVALID";
-        case CCX_ENOTFOUND: return "CCX_ENOTFOUND";
-        case CCX_EUNSUPPORTED: return "CCX_EUNSUPPORTED";
-        case CCX_EVERSION: return "CCX_EVERSION";
-        case CCX_ENOMEM: return "CCX_ENOMEM";
-        case CCX_EINTERNAL: return "CCX_EINTERNAL";
-        default: return "CCX_UNKNOWN";
+        case CCX_OK:
+            return "CCX_OK";
+        case CCX_ERROR:
+            return "CCX_ERROR";
+        case CCX_EINVALID:
+            return "CCX_EINVALID";
+        case CCX_ENOTFOUND:
+            return "CCX_ENOTFOUND";
+        case CCX_EUNSUPPORTED:
+            return "CCX_EUNSUPPORTED";
+        case CCX_EVERSION:
+            return "CCX_EVERSION";
+        case CCX_ENOMEM:
+            return "CCX_ENOMEM";
+        case CCX_EINTERNAL:
+            return "CCX_EINTERNAL";
+        default:
+            return "CCX_UNKNOWN";
     }
 }
 
@@ -148,7 +163,8 @@ int ccx_registry_name(const char** out, size_t index) noexcept {
     return guard([&]() -> int {
         const auto& n = capi::names();
         if (index >= n.names.size())
-            return fail(CCX_ENOTFOUND, "registry index " + std::to_string(index) + " is out of range (" + std::to_string(n.names.size()) + ")");
+            return fail(CCX_ENOTFOUND, "registry index " + std::to_string(index) + " is out of range (" +
+                                           std::to_string(n.names.size()) + ")");
         *out = n.names[index].c_str();
         return CCX_OK;
     });
@@ -160,7 +176,8 @@ int ccx_registry_entry(const char** out_driver, const char** out_verb, size_t in
     return guard([&]() -> int {
         const auto& n = capi::names();
         if (index >= n.names.size())
-            return fail(CCX_ENOTFOUND, "registry index " + std::to_string(index) + " is out of range (" + std::to_string(n.names.size()) + ")");
+            return fail(CCX_ENOTFOUND, "registry index " + std::to_string(index) + " is out of range (" +
+                                           std::to_string(n.names.size()) + ")");
         if (out_driver) *out_driver = n.drivers[index].c_str();
         if (out_verb) *out_verb = n.verbs[index].c_str();
         return CCX_OK;
@@ -172,7 +189,8 @@ int ccx_registry_find(const char* driver, const char* verb) noexcept {
     CCX_REQUIRE(verb);
     return guard([&]() -> int {
         const auto& r = builtin_registry();
-        if (r.find(driver, verb) == nullptr) return fail(CCX_ENOTFOUND, r.unknown_message(std::string(driver) + "." + verb));
+        if (r.find(driver, verb) == nullptr)
+            return fail(CCX_ENOTFOUND, r.unknown_message(std::string(driver) + "." + verb));
         return CCX_OK;
     });
 }
@@ -183,12 +201,23 @@ int ccx_status_name(const char** out, int status) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     switch (status) {
-        case CCX_STATUS_SUCCEEDED: *out = "succeeded"; return CCX_OK;
-        case CCX_STATUS_FAILED: *out = "failed"; return CCX_OK;
-        case CCX_STATUS_REJECTED: *out = "rejected"; return CCX_OK;
-        case CCX_STATUS_SKIPPED: *out = "skipped"; return CCX_OK;
-        case CCX_STATUS_POSTPONED: *out = "postponed"; return CCX_OK;
-        default: return fail(CCX_ENOTFOUND, "no status " + std::to_string(status));
+        case CCX_STATUS_SUCCEEDED:
+            *out = "succeeded";
+            return CCX_OK;
+        case CCX_STATUS_FAILED:
+            *out = "failed";
+            return CCX_OK;
+        case CCX_STATUS_REJECTED:
+            *out = "rejected";
+            return CCX_OK;
+        case CCX_STATUS_SKIPPED:
+            *out = "skipped";
+            return CCX_OK;
+        case CCX_STATUS_POSTPONED:
+            *out = "postponed";
+            return CCX_OK;
+        default:
+            return fail(CCX_ENOTFOUND, "no status " + std::to_string(status));
     }
 }
 
@@ -223,7 +252,9 @@ int ccx_run_traced(ccx_outcome** out, ccx_context* ctx, const char* driver, cons
     });
 }
 
-void ccx_outcome_free(ccx_outcome* outcome) noexcept { delete outcome; }
+void ccx_outcome_free(ccx_outcome* outcome) noexcept {
+    delete outcome;
+}
 
 int ccx_outcome_status(int* out, const ccx_outcome* o) noexcept {
     CCX_REQUIRE(out);
@@ -265,7 +296,8 @@ int ccx_outcome_error(const char** out_code, const char** out_message, const ccx
     CCX_REQUIRE(o);
     const auto& errors = o->outcome.errors;
     if (index >= errors.size())
-        return fail(CCX_ENOTFOUND, "error index " + std::to_string(index) + " is out of range (" + std::to_string(errors.size()) + ")");
+        return fail(CCX_ENOTFOUND, "error index " + std::to_string(index) + " is out of range (" +
+                                       std::to_string(errors.size()) + ")");
     if (out_code) *out_code = errors[index].code.c_str();
     if (out_message) *out_message = errors[index].message.c_str();
     return CCX_OK;
@@ -297,7 +329,8 @@ int ccx_outcome_json(const char** out, const ccx_outcome* o) noexcept {
 
 // ---- Plan ---------------------------------------------------------------------------------------
 
-int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const char* verb, int64_t resource_id) noexcept {
+int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const char* verb,
+             int64_t resource_id) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
@@ -322,7 +355,9 @@ int ccx_plan(ccx_plan_report** out, ccx_context* ctx, const char* driver, const 
     });
 }
 
-void ccx_plan_report_free(ccx_plan_report* report) noexcept { delete report; }
+void ccx_plan_report_free(ccx_plan_report* report) noexcept {
+    delete report;
+}
 
 int ccx_plan_report_outcome(const ccx_outcome** out, const ccx_plan_report* report) noexcept {
     CCX_REQUIRE(out);
@@ -355,7 +390,8 @@ int ccx_plan_report_call(const char** out_primitive, const char** out_action, co
     if (out_args_json) *out_args_json = nullptr;
     CCX_REQUIRE(report);
     if (index >= report->calls.size())
-        return fail(CCX_ENOTFOUND, "call index " + std::to_string(index) + " is out of range (" + std::to_string(report->calls.size()) + ")");
+        return fail(CCX_ENOTFOUND, "call index " + std::to_string(index) + " is out of range (" +
+                                       std::to_string(report->calls.size()) + ")");
     const auto& c = report->calls[index];
     if (out_primitive) *out_primitive = c.primitive.c_str();
     if (out_action) *out_action = c.action.c_str();
@@ -368,7 +404,8 @@ int ccx_plan_report_command_count(size_t* out, const ccx_plan_report* report, si
     *out = 0;
     CCX_REQUIRE(report);
     if (call_index >= report->calls.size())
-        return fail(CCX_ENOTFOUND, "call index " + std::to_string(call_index) + " is out of range (" + std::to_string(report->calls.size()) + ")");
+        return fail(CCX_ENOTFOUND, "call index " + std::to_string(call_index) + " is out of range (" +
+                                       std::to_string(report->calls.size()) + ")");
     *out = report->calls[call_index].commands.size();
     return CCX_OK;
 }
@@ -379,10 +416,12 @@ int ccx_plan_report_command(const char** out_host, const char** out_command, con
     if (out_command) *out_command = nullptr;
     CCX_REQUIRE(report);
     if (call_index >= report->calls.size())
-        return fail(CCX_ENOTFOUND, "call index " + std::to_string(call_index) + " is out of range (" + std::to_string(report->calls.size()) + ")");
+        return fail(CCX_ENOTFOUND, "call index " + std::to_string(call_index) + " is out of range (" +
+                                       std::to_string(report->calls.size()) + ")");
     const auto& cmds = report->calls[call_index].commands;
     if (index >= cmds.size())
-        return fail(CCX_ENOTFOUND, "command index " + std::to_string(index) + " is out of range (" + std::to_string(cmds.size()) + ")");
+        return fail(CCX_ENOTFOUND, "command index " + std::to_string(index) + " is out of range (" +
+                                       std::to_string(cmds.size()) + ")");
     if (out_host) *out_host = cmds[index].host.c_str();
     if (out_command) *out_command = cmds[index].command.c_str();
     return CCX_OK;

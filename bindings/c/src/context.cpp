@@ -2,9 +2,8 @@
 // vtable or from a built-in chosen by name. The built-ins are one table per port below: a name
 // whose factory is null is known but not compiled into this build (CCX_EUNSUPPORTED), so a new
 // built-in is one line here and no change to the C ABI.
-#include <iostream>
-
 #include <boost/json/parse.hpp>
+#include <iostream>
 
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "internal.hpp"
@@ -28,7 +27,9 @@ struct Builtin {
     int (*make)(Wiring&, std::string_view arg, std::unique_ptr<T>& out);
 };
 
-bool has_prefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool has_prefix(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 template <class T, std::size_t N>
 int choose(const char* port, std::string_view name, const Builtin<T> (&table)[N], Wiring& w, std::unique_ptr<T>& out) {
@@ -38,7 +39,9 @@ int choose(const char* port, std::string_view name, const Builtin<T> (&table)[N]
         bool prefix = b.name.back() == ':' || b.name.ends_with("://");
         if (prefix ? !has_prefix(name, b.name) : name != b.name) continue;
         if (b.make == nullptr)
-            return fail(CCX_EUNSUPPORTED, std::string(port) + " '" + std::string(name) + "' is not compiled into this build of cloudcix_drivers " CCX_VERSION_STRING);
+            return fail(CCX_EUNSUPPORTED,
+                        std::string(port) + " '" + std::string(name) +
+                            "' is not compiled into this build of cloudcix_drivers " CCX_VERSION_STRING);
         return b.make(w, prefix ? name.substr(b.name.size()) : std::string_view{}, out);
     }
     return fail(CCX_ENOTFOUND, "unknown " + std::string(port) + " '" + std::string(name) + "' (known: " + known + ")");
@@ -78,14 +81,14 @@ int memory_region(Wiring& w, std::string_view, std::unique_ptr<Transport>& out) 
     if (w.cfg.region_json == nullptr) return fail(CCX_EINVALID, "transport 'memory' needs region_json");
     boost::system::error_code ec;
     auto v = json::parse(w.cfg.region_json, ec);
-    if (ec || !v.is_object()) return fail(CCX_EINVALID, "region_json is not a JSON object" + (ec ? " (" + ec.message() + ")" : std::string()));
+    if (ec || !v.is_object())
+        return fail(CCX_EINVALID,
+                    "region_json is not a JSON object" + (ec ? " (" + ec.message() + ")" : std::string()));
     return in_memory(w, std::move(v.as_object()), out);
 }
 
 constexpr Builtin<Transport> kTransports[] = {
-    {"memory-demo", memory_demo},
-    {"memory", memory_region},
-    {"https", nullptr},  // the Boost.Beast + OpenSSL transport
+    {"memory-demo", memory_demo}, {"memory", memory_region}, {"https", nullptr},  // the Boost.Beast + OpenSSL transport
 };
 
 int in_process_lock(Wiring&, std::string_view, std::unique_ptr<Lock>& out) {
@@ -118,7 +121,8 @@ int dry_run(Wiring& w, std::string_view path, std::unique_ptr<Rcc>& out) {
     std::ostream* stream = &std::cerr;
     if (!path.empty()) {
         w.c.hosts_file = std::make_unique<std::ofstream>(std::string(path), std::ios::app);
-        if (!*w.c.hosts_file) return fail(CCX_EINVALID, "hosts 'dry-run:" + std::string(path) + "': cannot open the file for appending");
+        if (!*w.c.hosts_file)
+            return fail(CCX_EINVALID, "hosts 'dry-run:" + std::string(path) + "': cannot open the file for appending");
         stream = w.c.hosts_file.get();
     }
     w.c.keeps_hosts = true;
@@ -133,10 +137,7 @@ int recording(Wiring& w, std::string_view, std::unique_ptr<Rcc>& out) {
 }
 
 constexpr Builtin<Rcc> kHosts[] = {
-    {"dry-run", dry_run},
-    {"dry-run:", dry_run},
-    {"recording", recording},
-    {"ssh", nullptr},  // libssh host channel
+    {"dry-run", dry_run}, {"dry-run:", dry_run}, {"recording", recording}, {"ssh", nullptr},  // libssh host channel
 };
 
 int no_tracer(Wiring&, std::string_view, std::unique_ptr<Tracer>& out) {
@@ -155,9 +156,7 @@ int log_tracer(Wiring& w, std::string_view, std::unique_ptr<Tracer>& out) {
 }
 
 constexpr Builtin<Tracer> kTracers[] = {
-    {"none", no_tracer},
-    {"log", log_tracer},
-    {"otlp:", nullptr},  // OTLP/HTTP JSON exporter
+    {"none", no_tracer}, {"log", log_tracer}, {"otlp:", nullptr},  // OTLP/HTTP JSON exporter
 };
 
 int no_notifier(Wiring&, std::string_view, std::unique_ptr<Notifier>& out) {
@@ -169,7 +168,9 @@ int outbox(Wiring& w, std::string_view path, std::unique_ptr<Notifier>& out) {
     std::ostream* stream = &std::cerr;
     if (!path.empty()) {
         w.c.outbox_file = std::make_unique<std::ofstream>(std::string(path), std::ios::app);
-        if (!*w.c.outbox_file) return fail(CCX_EINVALID, "notifier 'outbox:" + std::string(path) + "': cannot open the file for appending");
+        if (!*w.c.outbox_file)
+            return fail(CCX_EINVALID,
+                        "notifier 'outbox:" + std::string(path) + "': cannot open the file for appending");
         stream = w.c.outbox_file.get();
     }
     out = std::make_unique<OutboxNotifier>(*stream);
@@ -177,10 +178,7 @@ int outbox(Wiring& w, std::string_view path, std::unique_ptr<Notifier>& out) {
 }
 
 constexpr Builtin<Notifier> kNotifiers[] = {
-    {"none", no_notifier},
-    {"outbox", outbox},
-    {"outbox:", outbox},
-    {"smtp://", nullptr},  // SMTP
+    {"none", no_notifier}, {"outbox", outbox}, {"outbox:", outbox}, {"smtp://", nullptr},  // SMTP
 };
 
 int system_clock_builtin(Wiring&, std::string_view, std::unique_ptr<Clock>& out) {
@@ -207,20 +205,34 @@ std::chrono::milliseconds ms_or(std::int64_t ms, std::chrono::milliseconds fallb
 }
 
 int check_config(const ccx_config& cfg) {
-    if (cfg.version <= 0) return fail(CCX_EVERSION, "ccx_config has version " + std::to_string(cfg.version) + ": initialise it with CCX_CONFIG_INIT or ccx_config_init()");
+    if (cfg.version <= 0)
+        return fail(CCX_EVERSION, "ccx_config has version " + std::to_string(cfg.version) +
+                                      ": initialise it with CCX_CONFIG_INIT or ccx_config_init()");
     if (cfg.version > CCX_CONFIG_VERSION)
-        return fail(CCX_EVERSION, "ccx_config has version " + std::to_string(cfg.version) + ", newer than this library's " +
-                                      std::to_string(CCX_CONFIG_VERSION));
-    if (cfg.log_level < 0 || cfg.log_level > 3) return fail(CCX_EINVALID, "log_level must be 0..3, got " + std::to_string(cfg.log_level));
+        return fail(CCX_EVERSION, "ccx_config has version " + std::to_string(cfg.version) +
+                                      ", newer than this library's " + std::to_string(CCX_CONFIG_VERSION));
+    if (cfg.log_level < 0 || cfg.log_level > 3)
+        return fail(CCX_EINVALID, "log_level must be 0..3, got " + std::to_string(cfg.log_level));
     if (cfg.lock_timeout_ms < 0 || cfg.lock_retry_ms < 0 || cfg.request_timeout_ms < 0)
         return fail(CCX_EINVALID, "timeouts must not be negative");
     int rc = CCX_OK;
-    if (cfg.transport_vtable && (rc = check_vtable("transport", cfg.transport_vtable->version, CCX_TRANSPORT_VERSION, cfg.transport_vtable->send != nullptr))) return rc;
-    if (cfg.lock_vtable && (rc = check_vtable("lock", cfg.lock_vtable->version, CCX_LOCK_VERSION, cfg.lock_vtable->acquire != nullptr))) return rc;
-    if (cfg.tracer_vtable && (rc = check_vtable("tracer", cfg.tracer_vtable->version, CCX_TRACER_VERSION, true))) return rc;
-    if (cfg.primitives_vtable && (rc = check_vtable("primitives", cfg.primitives_vtable->version, CCX_PRIMITIVES_VERSION, cfg.primitives_vtable->call != nullptr))) return rc;
-    if (cfg.rcc_vtable && (rc = check_vtable("rcc", cfg.rcc_vtable->version, CCX_RCC_VERSION, cfg.rcc_vtable->run != nullptr))) return rc;
-    if (cfg.notifier_vtable && (rc = check_vtable("notifier", cfg.notifier_vtable->version, CCX_NOTIFIER_VERSION, cfg.notifier_vtable->send != nullptr))) return rc;
+    if (cfg.transport_vtable && (rc = check_vtable("transport", cfg.transport_vtable->version, CCX_TRANSPORT_VERSION,
+                                                   cfg.transport_vtable->send != nullptr)))
+        return rc;
+    if (cfg.lock_vtable &&
+        (rc = check_vtable("lock", cfg.lock_vtable->version, CCX_LOCK_VERSION, cfg.lock_vtable->acquire != nullptr)))
+        return rc;
+    if (cfg.tracer_vtable && (rc = check_vtable("tracer", cfg.tracer_vtable->version, CCX_TRACER_VERSION, true)))
+        return rc;
+    if (cfg.primitives_vtable && (rc = check_vtable("primitives", cfg.primitives_vtable->version,
+                                                    CCX_PRIMITIVES_VERSION, cfg.primitives_vtable->call != nullptr)))
+        return rc;
+    if (cfg.rcc_vtable &&
+        (rc = check_vtable("rcc", cfg.rcc_vtable->version, CCX_RCC_VERSION, cfg.rcc_vtable->run != nullptr)))
+        return rc;
+    if (cfg.notifier_vtable && (rc = check_vtable("notifier", cfg.notifier_vtable->version, CCX_NOTIFIER_VERSION,
+                                                  cfg.notifier_vtable->send != nullptr)))
+        return rc;
     if (cfg.clock_vtable &&
         (rc = check_vtable("clock", cfg.clock_vtable->version, CCX_CLOCK_VERSION,
                            cfg.clock_vtable->now_ns && cfg.clock_vtable->wall_ns && cfg.clock_vtable->sleep_ns)))
@@ -262,12 +274,16 @@ int wire(ccx_context& c, const ccx_config& cfg) {
     int rc = CCX_OK;
     // Log first: the log tracer writes to it.
     std::string_view log = name_or(cfg.log, "none");
-    if (log == "stderr") c.log = std::make_unique<StreamLogSink>(std::cerr, static_cast<LogLevel>(cfg.log_level));
-    else if (log != "none") return fail(CCX_ENOTFOUND, "unknown log '" + std::string(log) + "' (known: none, stderr)");
+    if (log == "stderr")
+        c.log = std::make_unique<StreamLogSink>(std::cerr, static_cast<LogLevel>(cfg.log_level));
+    else if (log != "none")
+        return fail(CCX_ENOTFOUND, "unknown log '" + std::string(log) + "' (known: none, stderr)");
 
     // Clock.
-    if (cfg.clock_vtable) c.clock_owned = make_clock(*cfg.clock_vtable);
-    else if ((rc = choose("clock", name_or(cfg.clock, "system"), kClocks, w, c.clock_owned))) return rc;
+    if (cfg.clock_vtable)
+        c.clock_owned = make_clock(*cfg.clock_vtable);
+    else if ((rc = choose("clock", name_or(cfg.clock, "system"), kClocks, w, c.clock_owned)))
+        return rc;
     c.clock = c.clock_owned ? c.clock_owned.get() : &system_clock();
 
     // Transport: a callback, or a built-in chosen by name or by the URL's scheme.
@@ -283,24 +299,32 @@ int wire(ccx_context& c, const ccx_config& cfg) {
     c.iaas = std::make_unique<IaasClient>(*c.transport, *c.clock, conf.iaas);
 
     // Lock.
-    if (cfg.lock_vtable) c.lock = make_lock(*cfg.lock_vtable);
-    else if ((rc = choose("lock", name_or(cfg.lock, "in-process"), kLocks, w, c.lock))) return rc;
+    if (cfg.lock_vtable)
+        c.lock = make_lock(*cfg.lock_vtable);
+    else if ((rc = choose("lock", name_or(cfg.lock, "in-process"), kLocks, w, c.lock)))
+        return rc;
 
     // Primitives: a callback replaces the catalogue; otherwise the native catalogue over hosts.
     if (cfg.primitives_vtable) {
         c.primitives = make_primitives(*cfg.primitives_vtable);
         c.native_primitives = false;
     } else {
-        if (cfg.rcc_vtable) c.rcc = make_rcc(*cfg.rcc_vtable);
-        else if ((rc = choose("hosts", name_or(cfg.hosts, "dry-run"), kHosts, w, c.rcc))) return rc;
+        if (cfg.rcc_vtable)
+            c.rcc = make_rcc(*cfg.rcc_vtable);
+        else if ((rc = choose("hosts", name_or(cfg.hosts, "dry-run"), kHosts, w, c.rcc)))
+            return rc;
         c.primitives = std::make_unique<NativePrimitives>(*c.rcc, *c.clock, conf);
     }
 
     // Tracer and notifier.
-    if (cfg.tracer_vtable) c.tracer = make_tracer(*cfg.tracer_vtable);
-    else if ((rc = choose("tracer", name_or(cfg.tracer, "none"), kTracers, w, c.tracer))) return rc;
-    if (cfg.notifier_vtable) c.notifier = make_notifier(*cfg.notifier_vtable);
-    else if ((rc = choose("notifier", name_or(cfg.notifier, "none"), kNotifiers, w, c.notifier))) return rc;
+    if (cfg.tracer_vtable)
+        c.tracer = make_tracer(*cfg.tracer_vtable);
+    else if ((rc = choose("tracer", name_or(cfg.tracer, "none"), kTracers, w, c.tracer)))
+        return rc;
+    if (cfg.notifier_vtable)
+        c.notifier = make_notifier(*cfg.notifier_vtable);
+    else if ((rc = choose("notifier", name_or(cfg.notifier, "none"), kNotifiers, w, c.notifier)))
+        return rc;
 
     c.ctx.iaas = c.iaas.get();
     c.ctx.lock = c.lock.get();
@@ -324,14 +348,16 @@ extern "C" {
 int ccx_config_init(ccx_config* config, int version) noexcept {
     CCX_REQUIRE(config);
     if (version != CCX_CONFIG_VERSION)
-        return fail(CCX_EVERSION, "ccx_config_init: this library knows config version " + std::to_string(CCX_CONFIG_VERSION) +
-                                      ", not " + std::to_string(version));
+        return fail(CCX_EVERSION, "ccx_config_init: this library knows config version " +
+                                      std::to_string(CCX_CONFIG_VERSION) + ", not " + std::to_string(version));
     ccx_config init = CCX_CONFIG_INIT;
     *config = init;
     return CCX_OK;
 }
 
-size_t ccx_config_size(int version) noexcept { return version == CCX_CONFIG_VERSION ? sizeof(ccx_config) : 0; }
+size_t ccx_config_size(int version) noexcept {
+    return version == CCX_CONFIG_VERSION ? sizeof(ccx_config) : 0;
+}
 
 int ccx_context_new(ccx_context** out, const ccx_config* config) noexcept {
     CCX_REQUIRE(out);
@@ -356,7 +382,8 @@ int ccx_context_host_command_count(size_t* out, ccx_context* ctx) noexcept {
     CCX_REQUIRE(out);
     *out = 0;
     CCX_REQUIRE(ctx);
-    if (!ctx->keeps_hosts) return fail(CCX_EUNSUPPORTED, "this context's hosts are not the built-in dry-run or recording hosts");
+    if (!ctx->keeps_hosts)
+        return fail(CCX_EUNSUPPORTED, "this context's hosts are not the built-in dry-run or recording hosts");
     std::lock_guard lock(ctx->host_log.mutex);
     *out = ctx->host_log.entries.size();
     return CCX_OK;
@@ -366,7 +393,8 @@ int ccx_context_host_command(const char** out_host, const char** out_command, cc
     if (out_host) *out_host = nullptr;
     if (out_command) *out_command = nullptr;
     CCX_REQUIRE(ctx);
-    if (!ctx->keeps_hosts) return fail(CCX_EUNSUPPORTED, "this context's hosts are not the built-in dry-run or recording hosts");
+    if (!ctx->keeps_hosts)
+        return fail(CCX_EUNSUPPORTED, "this context's hosts are not the built-in dry-run or recording hosts");
     std::lock_guard lock(ctx->host_log.mutex);
     if (index >= ctx->host_log.entries.size())
         return fail(CCX_ENOTFOUND, "host command index " + std::to_string(index) + " is out of range (" +

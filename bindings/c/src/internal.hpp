@@ -39,8 +39,8 @@ int guard(F&& f) noexcept {
 int fail_null(const char* function, const char* argument) noexcept;
 
 // NULL check with a message naming the function and the argument.
-#define CCX_REQUIRE(arg)                                                              \
-    do {                                                                              \
+#define CCX_REQUIRE(arg)                                                                   \
+    do {                                                                                   \
         if ((arg) == nullptr) return ::cloudcix::drivers::capi::fail_null(__func__, #arg); \
     } while (0)
 

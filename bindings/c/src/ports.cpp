@@ -12,7 +12,9 @@ namespace {
 
 namespace json = boost::json;
 
-std::string returned(const char* what, int rc) { return std::string(what) + " callback returned " + std::to_string(rc); }
+std::string returned(const char* what, int rc) {
+    return std::string(what) + " callback returned " + std::to_string(rc);
+}
 
 // ---- Transport --------------------------------------------------------------------------------
 class CTransport final : public Transport {
@@ -30,13 +32,17 @@ public:
         }
         if (rc != 0) {
             std::string why = returned("the transport", rc);
-            if (resp.error_set) why += ": " + resp.response.error;
-            else if (resp.invalid_status != 0) why += " after an invalid HTTP status " + std::to_string(resp.invalid_status);
+            if (resp.error_set)
+                why += ": " + resp.response.error;
+            else if (resp.invalid_status != 0)
+                why += " after an invalid HTTP status " + std::to_string(resp.invalid_status);
             return no_response(why, resp.response.sent);
         }
-        if (resp.error_set) return no_response("the transport callback reported: " + resp.response.error, resp.response.sent);
+        if (resp.error_set)
+            return no_response("the transport callback reported: " + resp.response.error, resp.response.sent);
         if (resp.invalid_status != 0)
-            return no_response("the transport callback answered an invalid HTTP status " + std::to_string(resp.invalid_status), true);
+            return no_response(
+                "the transport callback answered an invalid HTTP status " + std::to_string(resp.invalid_status), true);
         if (!resp.status_set) return no_response("the transport callback answered without an HTTP status", true);
         return std::move(resp.response);
     }
@@ -68,7 +74,8 @@ public:
         if (rc == CCX_LOCK_BUSY) return nullptr;
         // Not "busy": the lock store itself failed. The engine turns this into 1000 before
         // anything was written.
-        throw std::runtime_error(returned("the lock", rc) + " while acquiring " + std::to_string(keys.size()) + " key(s)");
+        throw std::runtime_error(returned("the lock", rc) + " while acquiring " + std::to_string(keys.size()) +
+                                 " key(s)");
     }
 
 private:
@@ -162,7 +169,8 @@ public:
 private:
     static PrimitiveResult failed(const PrimitiveCall& call, const std::string& why,
                                   PrimitiveFailure f = PrimitiveFailure::command) {
-        return PrimitiveResult{false, call.name() + ": " + why, nullptr, f == PrimitiveFailure::none ? PrimitiveFailure::command : f};
+        return PrimitiveResult{false, call.name() + ": " + why, nullptr,
+                               f == PrimitiveFailure::none ? PrimitiveFailure::command : f};
     }
     ccx_primitives_vtable vt_;
 };
@@ -182,7 +190,8 @@ public:
             return channel("the rcc callback threw an exception");
         }
         if (rc != 0)
-            return channel(returned("the rcc", rc) + (r.channel_error_set ? ": " + r.result.channel_error : std::string()));
+            return channel(returned("the rcc", rc) +
+                           (r.channel_error_set ? ": " + r.result.channel_error : std::string()));
         if (r.channel_error_set) return channel(r.result.channel_error);
         if (!r.exit_set) return channel("the rcc callback answered without an exit code");
         return std::move(r.result);
@@ -207,8 +216,8 @@ public:
     bool send(const Notification& n) override {
         json::array to;
         for (const auto& t : n.to) to.push_back(json::string(t));
-        std::string line = json::serialize(
-            json::object{{"template", n.template_name}, {"to", std::move(to)}, {"subject", n.subject}, {"data", n.data}});
+        std::string line = json::serialize(json::object{
+            {"template", n.template_name}, {"to", std::move(to)}, {"subject", n.subject}, {"data", n.data}});
         try {
             return vt_.send(vt_.user, line.c_str()) == 0;
         } catch (...) {
@@ -225,12 +234,12 @@ class CClock final : public Clock {
 public:
     explicit CClock(const ccx_clock_vtable& vt) : vt_(vt) {}
     std::chrono::steady_clock::time_point now() override {
-        return std::chrono::steady_clock::time_point(
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(vt_.now_ns(vt_.user))));
+        return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(vt_.now_ns(vt_.user))));
     }
     std::chrono::system_clock::time_point wall() override {
-        return std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(vt_.wall_ns(vt_.user))));
+        return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(vt_.wall_ns(vt_.user))));
     }
     void sleep_for(std::chrono::nanoseconds d) override { vt_.sleep_ns(vt_.user, d.count()); }
 
@@ -240,13 +249,27 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_transport(const ccx_transport_vtable& vt) { return std::make_unique<CTransport>(vt); }
-std::unique_ptr<Lock> make_lock(const ccx_lock_vtable& vt) { return std::make_unique<CLock>(vt); }
-std::unique_ptr<Tracer> make_tracer(const ccx_tracer_vtable& vt) { return std::make_unique<CTracer>(vt); }
-std::unique_ptr<Primitives> make_primitives(const ccx_primitives_vtable& vt) { return std::make_unique<CPrimitives>(vt); }
-std::unique_ptr<Rcc> make_rcc(const ccx_rcc_vtable& vt) { return std::make_unique<CRcc>(vt); }
-std::unique_ptr<Notifier> make_notifier(const ccx_notifier_vtable& vt) { return std::make_unique<CNotifier>(vt); }
-std::unique_ptr<Clock> make_clock(const ccx_clock_vtable& vt) { return std::make_unique<CClock>(vt); }
+std::unique_ptr<Transport> make_transport(const ccx_transport_vtable& vt) {
+    return std::make_unique<CTransport>(vt);
+}
+std::unique_ptr<Lock> make_lock(const ccx_lock_vtable& vt) {
+    return std::make_unique<CLock>(vt);
+}
+std::unique_ptr<Tracer> make_tracer(const ccx_tracer_vtable& vt) {
+    return std::make_unique<CTracer>(vt);
+}
+std::unique_ptr<Primitives> make_primitives(const ccx_primitives_vtable& vt) {
+    return std::make_unique<CPrimitives>(vt);
+}
+std::unique_ptr<Rcc> make_rcc(const ccx_rcc_vtable& vt) {
+    return std::make_unique<CRcc>(vt);
+}
+std::unique_ptr<Notifier> make_notifier(const ccx_notifier_vtable& vt) {
+    return std::make_unique<CNotifier>(vt);
+}
+std::unique_ptr<Clock> make_clock(const ccx_clock_vtable& vt) {
+    return std::make_unique<CClock>(vt);
+}
 
 int check_vtable(const char* port, int version, int known, bool complete) {
     if (version <= 0)
@@ -291,13 +314,15 @@ int ccx_http_request_header_count(size_t* out, const ccx_http_request* request) 
     return CCX_OK;
 }
 
-int ccx_http_request_header(const char** out_name, const char** out_value, const ccx_http_request* request, size_t index) noexcept {
+int ccx_http_request_header(const char** out_name, const char** out_value, const ccx_http_request* request,
+                            size_t index) noexcept {
     if (out_name) *out_name = nullptr;
     if (out_value) *out_value = nullptr;
     CCX_REQUIRE(request);
     const auto& h = request->request->headers;
     if (index >= h.size())
-        return fail(CCX_ENOTFOUND, "header index " + std::to_string(index) + " is out of range (" + std::to_string(h.size()) + ")");
+        return fail(CCX_ENOTFOUND,
+                    "header index " + std::to_string(index) + " is out of range (" + std::to_string(h.size()) + ")");
     if (out_name) *out_name = h[index].first.c_str();
     if (out_value) *out_value = h[index].second.c_str();
     return CCX_OK;

@@ -1,11 +1,9 @@
 // The C++ library from an outside project: the embedded demo region, a VM build.
-#include <iostream>
-
 #include <boost/json/parse.hpp>
-
 #include <cloudcix_drivers/native_primitives.hpp>
 #include <cloudcix_drivers/run.hpp>
 #include <cloudcix_drivers/testing.hpp>
+#include <iostream>
 
 int main() {
     namespace ccx = cloudcix::drivers;
