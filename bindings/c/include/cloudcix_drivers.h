@@ -318,7 +318,8 @@ CCX_API size_t ccx_config_size(int version) CCX_NOEXCEPT;
 
 typedef struct ccx_context ccx_context;
 
-/* config NULL: every default (the embedded demo region, dry-run hosts). */
+/* config NULL: every default (the embedded demo region, dry-run hosts). Any number of threads
+ * may run verbs on one context at once; free it only when none is running. */
 CCX_API int ccx_context_new(ccx_context **out, const ccx_config *config) CCX_NOEXCEPT;
 CCX_API void ccx_context_free(ccx_context *ctx) CCX_NOEXCEPT;
 
