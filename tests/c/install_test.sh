@@ -42,4 +42,12 @@ test "$(pkg-config --modversion cloudcix_drivers)" = "$(sed -n 's/^#define CCX_V
 cc -std=c99 -pedantic -Wall -Werror $(pkg-config --cflags cloudcix_drivers) "$work/project/consumer.c" \
   -o "$work/pc_consumer" $(pkg-config --libs cloudcix_drivers) -Wl,-rpath,"$libdir"
 "$work/pc_consumer" >/dev/null
+# ... and, statically, its Libs.private name everything the static archive needs.
+cc -std=c99 $(pkg-config --cflags cloudcix_drivers) "$work/project/consumer.c" -o "$work/pc_consumer_static" \
+  "$libdir/libcloudcix_drivers_c.a" $(pkg-config --static --libs-only-l cloudcix_drivers | sed 's/-lcloudcix_drivers_c//')
+if ldd "$work/pc_consumer_static" | grep -q cloudcix_drivers; then
+  echo "pc_consumer_static is not linked statically" >&2
+  exit 1
+fi
+"$work/pc_consumer_static" >/dev/null
 echo "installed tree OK"

@@ -270,6 +270,18 @@ TEST(a_config_is_checked_before_anything_is_wired) {
     CHECK(ccx_config_size(0) == 0);
 }
 
+TEST(a_config_can_start_from_the_cloudcix_environment) {
+    ccx_config c = CCX_CONFIG_INIT;
+    c.hosts = "recording";
+    CHECK(setenv("CLOUDCIX_IAAS_URL", "https://iaas.from-the-environment.example/", 1) == 0);
+    CHECK_RC(new_context_rc(&c), CCX_OK); /* ignored unless asked for */
+    c.from_environment = 1;
+    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED); /* an https URL: the https transport */
+    c.iaas_url = "memory://iaas/";                  /* a field overrides the environment */
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    unsetenv("CLOUDCIX_IAAS_URL");
+}
+
 TEST(built_ins_that_this_build_lacks_are_unsupported_not_unknown) {
     ccx_config c = CCX_CONFIG_INIT;
     c.hosts = "recording";
@@ -599,6 +611,22 @@ static ccx_outcome *run_with_transport(struct transport_user *u) {
     c.password = "a-secret-password";
     c.api_key = "a-secret-api-key";
     return build_1501(&c, NULL);
+}
+
+TEST(a_context_with_a_transport_callback_has_no_in_memory_region) {
+    struct transport_user u = {T_NO_RESPONSE, 0, 0};
+    ccx_config c = CCX_CONFIG_INIT;
+    ccx_transport_vtable tv = CCX_TRANSPORT_VTABLE_INIT;
+    ccx_context *ctx = NULL;
+    int state = 7;
+    tv.user = &u;
+    tv.send = scripted_send;
+    c.transport_vtable = &tv;
+    c.hosts = "recording";
+    CHECK_RC(ccx_context_new(&ctx, &c), CCX_OK);
+    CHECK_RC(ccx_context_region_state(&state, ctx, "vm", 1501), CCX_EUNSUPPORTED);
+    CHECK(state == 0);
+    ccx_context_free(ctx);
 }
 
 TEST(a_transport_callback_that_fails_gives_a_login_error_naming_its_message) {
@@ -1108,6 +1136,7 @@ int main(int argc, char **argv) {
     RUN(the_registry_lists_51_verbs_and_suggests_near_names);
     RUN(states_statuses_and_error_codes_have_names);
     RUN(a_config_is_checked_before_anything_is_wired);
+    RUN(a_config_can_start_from_the_cloudcix_environment);
     RUN(built_ins_that_this_build_lacks_are_unsupported_not_unknown);
     RUN(a_demo_vm_build_succeeds_and_a_second_run_skips);
     RUN(unknown_names_and_bad_ids_are_codes_and_a_missing_resource_is_a_rejected_outcome);
@@ -1116,6 +1145,7 @@ int main(int argc, char **argv) {
     RUN(a_region_from_json_and_file_outputs_work_as_built_ins);
     RUN(a_transport_callback_that_fails_gives_a_login_error_naming_its_message);
     RUN(a_transport_callback_that_answers_garbage_gives_a_clear_0xxx_error);
+    RUN(a_context_with_a_transport_callback_has_no_in_memory_region);
     RUN(secrets_given_in_the_config_never_reach_an_outcome);
     RUN(a_primitives_callback_runs_the_whole_plan);
     RUN(a_primitive_failure_from_a_callback_fails_the_verb_and_unresources_the_vm);
