@@ -1,0 +1,3 @@
+module cloudcix_drivers/examples/go
+
+go 1.19
