@@ -105,6 +105,7 @@ const Catalogue& catalogue() {
         Catalogue m;
         add_kvm(m);
         add_podnet(m);
+        add_hyperv(m);
         return m;
     }();
     return c;

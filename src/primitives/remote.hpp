@@ -70,5 +70,6 @@ using Fn = PrimitiveResult (*)(Env&);
 using Catalogue = std::map<std::string, Fn, std::less<>>;
 void add_kvm(Catalogue& c);
 void add_podnet(Catalogue& c);
+void add_hyperv(Catalogue& c);
 
 }  // namespace cloudcix::drivers::prim
