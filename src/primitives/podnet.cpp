@@ -304,13 +304,17 @@ std::string ruleset(Env& e) {
 }
 
 // firewall_ns.build(podnet, namespace, public_interface, vr_ip, private_interfaces, tunnels,
-// networks, nat, inbound, outbound, vpn_routes): checked with nft --check, then applied.
+// networks, nat, inbound, outbound, vpn_routes): written to /etc/netns/<ns>/firewall.nft,
+// checked with nft --check, then applied.
 PrimitiveResult firewall_build(Env& e) {
     std::string ns = ns_arg(e);
     std::string rules = ruleset(e);
+    std::string dir = "/etc/netns/" + ns, path = dir + "/firewall.nft";
     on_both(e, 3020, [&](Remote& h) {
-        h.run(1, join(P, "|", {command(P, {lit("printf"), "%s", rules}), in_ns(ns, {lit("nft"), lit("--check"), lit("--file"), lit("-")})}));
-        h.run(2, join(P, "|", {command(P, {lit("printf"), "%s", rules}), in_ns(ns, {lit("nft"), lit("--file"), lit("-")})}));
+        h.run(1, join(P, "&&", {sudo({lit("mkdir"), lit("--parents"), dir}),
+                                join(P, "|", {command(P, {lit("printf"), "%s", rules}), sudo({lit("tee"), path}) + " >/dev/null"})}));
+        h.run(2, in_ns(ns, {lit("nft"), lit("--check"), lit("--file"), path}));
+        h.run(3, in_ns(ns, {lit("nft"), lit("--file"), path}));
         return false;
     });
     return success(1000, "firewall of " + ns + " applied on both PodNet nodes");
@@ -370,6 +374,7 @@ PrimitiveResult vpns2s_build(Env& e) {
     std::string xfrm = "xfrm" + std::to_string(stif), name = ns + "-" + std::to_string(stif);
     std::string psk = e.str("psk");
     secrets::remember(psk);
+    secrets::remember(base64(psk));
     std::string start = e.str("start_action");
     if (start != "start" && start != "trap") throw BadArgument("argument 'start_action' must be start or trap");
     long long version = e.num("version");
