@@ -107,8 +107,9 @@ PrimitiveResult ns_build(Env& e) {
     return success(1000, "namespace " + ns + " built on both PodNet nodes");
 }
 
-// ns.scrub(podnet, namespace, purge): deletes the namespace (its interfaces go with it); purge
-// also removes /etc/netns/<namespace> (cloud-init data, resolver files).
+// ns.scrub(podnet, namespace, purge): deletes the namespace (its interfaces go with it) and any
+// swanctl connection file left for it; purge also removes /etc/netns/<namespace> (cloud-init
+// data, firewall file).
 PrimitiveResult ns_scrub(Env& e) {
     std::string ns = ns_arg(e);
     bool purge = e.flag("purge", false);
@@ -116,7 +117,13 @@ PrimitiveResult ns_scrub(Env& e) {
         auto list = h.probe(1, sudo({lit("ip"), lit("netns"), lit("list")}), ns + "\n", 0);
         bool exists = list.exit_code == 0 && listed(list.out, ns);
         if (exists) h.run(2, sudo({lit("ip"), lit("netns"), lit("delete"), ns}));
-        if (purge) h.run(3, sudo({lit("rm"), lit("--recursive"), lit("--force"), "/etc/netns/" + ns}));
+        // Connections of VPNs the API no longer lists would otherwise outlive the namespace.
+        auto stale = h.probe(3, sudo({lit("find"), lit("/etc/swanctl/conf.d"), lit("-maxdepth"), 1, lit("-name"), ns + "_*.conf"}), "", 0);
+        if (stale.exit_code == 0 && !trim(stale.out).empty()) {
+            h.run(4, sudo({lit("find"), lit("/etc/swanctl/conf.d"), lit("-maxdepth"), 1, lit("-name"), ns + "_*.conf", lit("-delete")}));
+            h.run(5, sudo({lit("swanctl"), lit("--load-all")}));
+        }
+        if (purge) h.run(6, sudo({lit("rm"), lit("--recursive"), lit("--force"), "/etc/netns/" + ns}));
         return !exists;
     });
     if (already == 2 && !purge) return success(1101, "namespace " + ns + " already absent on both PodNet nodes");

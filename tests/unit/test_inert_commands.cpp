@@ -45,7 +45,7 @@ public:
                                                  "  printf '\\036'\n  /bin/cat\n  printf '\\035'\n} >> \"$STUB_LOG\"\n";
         fs::permissions(dir_ / "bin" / "stub", fs::perms::owner_all);
         for (const char* name : {"sudo", "touch", "id", "rm", "tee", "cp", "ip", "nft", "virsh", "qemu-img", "virt-install", "systemctl",
-                                 "swanctl", "chmod", "mkdir", "cat", "ls", "sh", "bash"})
+                                 "swanctl", "chmod", "mkdir", "cat", "ls", "sh", "bash", "find"})
             fs::create_symlink(dir_ / "bin" / "stub", dir_ / "bin" / name);
     }
     ~Stubs() {
