@@ -60,6 +60,8 @@ std::string in_ns(const std::string& ns, std::initializer_list<Arg> argv) {
     return command(P, all);
 }
 std::string ns_arg(Env& e) { return std::string(valid_name(e.str("namespace"))); }
+std::string nginx_conf(const std::string& ns) { return "/etc/netns/" + ns + "/nginx.conf"; }
+std::string nginx_pid(const std::string& ns) { return "/run/nginx_" + ns + ".pid"; }
 
 // Linux interface names: at most 15 bytes.
 std::string ifname_arg(Env& e, std::string_view key) {
@@ -116,6 +118,9 @@ PrimitiveResult ns_scrub(Env& e) {
     int already = on_both(e, 3120, [&](Remote& h) {
         auto list = h.probe(1, sudo({lit("ip"), lit("netns"), lit("list")}), ns + "\n", 0);
         bool exists = list.exit_code == 0 && listed(list.out, ns);
+        // A process still inside would keep the deleted namespace alive: stop the metadata server.
+        if (exists && h.probe(2, sudo({lit("test"), lit("-s"), nginx_pid(ns)}), "", 0).exit_code == 0)
+            h.run(2, in_ns(ns, {lit("nginx"), lit("-c"), nginx_conf(ns), lit("-s"), lit("quit")}));
         if (exists) h.run(2, sudo({lit("ip"), lit("netns"), lit("delete"), ns}));
         // Connections of VPNs the API no longer lists would otherwise outlive the namespace.
         auto stale = h.probe(3, sudo({lit("find"), lit("/etc/swanctl/conf.d"), lit("-maxdepth"), 1, lit("-name"), ns + "_*.conf"}), "", 0);
@@ -216,6 +221,28 @@ PrimitiveResult vlanif_build(Env& e) {
     return success(1000, ifname + " moved into " + ns);
 }
 
+// nginx_ns.build(podnet, namespace): the cloud-init metadata server of the namespace on
+// 169.254.169.254:80, serving /etc/netns/<ns>/cloudcix-metadata/<client address>/ (what
+// cidata.build writes). Reloaded when it runs, started when it does not.
+PrimitiveResult nginx_build(Env& e) {
+    std::string ns = ns_arg(e);
+    std::string conf = "pid " + nginx_pid(ns) + ";\nerror_log /var/log/nginx/" + ns + "_error.log;\nevents {}\nhttp {\n"
+                       "    access_log off;\n    server {\n        listen 169.254.169.254:80;\n"
+                       "        root /etc/netns/" + ns + "/cloudcix-metadata/$remote_addr/;\n    }\n}\n";
+    on_both(e, 3020, [&](Remote& h) {
+        auto lo = h.probe(1, in_ns(ns, {lit("ip"), lit("-o"), lit("address"), lit("show"), lit("dev"), lit("lo")}), "", 0);
+        if (lo.exit_code != 0 || lo.out.find(" 169.254.169.254/32 ") == std::string::npos)
+            h.run(1, in_ns(ns, {lit("ip"), lit("address"), lit("add"), lit("169.254.169.254/32"), lit("dev"), lit("lo")}));
+        h.run(2, join(P, "&&", {sudo({lit("mkdir"), lit("--parents"), "/etc/netns/" + ns}),
+                                join(P, "|", {command(P, {lit("printf"), "%s", conf}), sudo({lit("tee"), nginx_conf(ns)}) + " >/dev/null"})}));
+        h.run(3, in_ns(ns, {lit("nginx"), lit("-t"), lit("-q"), lit("-c"), nginx_conf(ns)}));
+        auto reload = h.probe(4, in_ns(ns, {lit("nginx"), lit("-c"), nginx_conf(ns), lit("-s"), lit("reload")}), "", 1);
+        if (reload.exit_code != 0) h.run(5, in_ns(ns, {lit("nginx"), lit("-c"), nginx_conf(ns)}));
+        return false;
+    });
+    return success(1000, "metadata server of " + ns + " running on both PodNet nodes");
+}
+
 // ---- firewall_ns ----------------------------------------------------------------------------
 // The whole ruleset of the namespace, replaced atomically (nft -f with "flush ruleset" first):
 // applying it twice gives the same state, so the primitive needs no separate check step.
@@ -288,7 +315,8 @@ std::string ruleset(Env& e) {
     t += "    chain INPUT {\n        type filter hook input priority filter; policy drop;\n"
          "        ct state established,related accept\n        iifname \"lo\" accept\n"
          "        meta l4proto { icmp, ipv6-icmp } accept\n        udp dport { 500, 4500 } accept\n        meta l4proto esp accept\n"
-         "        iifname @PRIVATE meta l4proto { tcp, udp } th dport 53 accept\n    }\n";
+         "        iifname @PRIVATE meta l4proto { tcp, udp } th dport 53 accept\n"
+         "        iifname @PRIVATE ip daddr 169.254.169.254 tcp dport 80 accept\n    }\n";
     t += "    chain FORWARD {\n        type filter hook forward priority filter; policy drop;\n"
          "        ct state established,related accept\n"
          "        iifname @PRIVATE oifname @PRIVATE jump PRVT_2_PRVT\n"
@@ -446,6 +474,7 @@ void add_podnet(Catalogue& c) {
     c["route_ns.build"] = route_build;
     c["vlanif_ns.build"] = vlanif_build;
     c["firewall_ns.build"] = firewall_build;
+    c["nginx_ns.build"] = nginx_build;
     c["vpns2s_ns.build"] = vpns2s_build;
     c["vpns2s_ns.scrub"] = vpns2s_scrub;
 }

@@ -210,6 +210,8 @@ void up(VerbContext& ctx, Plan& p, const json::array& vpns, const json::array& p
     p.calls.push_back({"firewall_ns", "build", {{"podnet", podnet}, {"namespace", ns}, {"public_interface", inner}, {"vr_ip", vr_ip},
                                                 {"private_interfaces", private_ifs}, {"tunnels", tunnels}, {"networks", networks},
                                                 {"nat", nat}, {"inbound", inbound}, {"outbound", outbound}, {"vpn_routes", vpn_routes}}});
+    // The cloud-init metadata server for the project's KVM VMs (cidata.build writes its files).
+    p.calls.push_back({"nginx_ns", "build", {{"podnet", podnet}, {"namespace", ns}}});
     for (const auto& v : vpns) {
         Fields vpn = fields_of(v, "vpn #" + std::to_string(v.as_object().contains("id") ? v.at("id").as_int64() : 0));
         if (site_to_site(vpn)) p.calls.push_back({"vpns2s_ns", "build", vpn_args(vpn, config, podnet, ns)});
