@@ -13,7 +13,7 @@ Plan kvm_power(VerbContext& ctx, std::string_view action) {
 
 Plan kvm_update(VerbContext& ctx, bool running) {
     const Fields& vm = ctx.resource;
-    VmChanges changes = requested_changes(vm, ctx.spec.trigger);
+    VmChanges changes = requested_changes(ctx);
     Plan p;
     if (!changes.any()) return p;  // spec §4.1: no change → success without touching the host
     Host host = resolve_host(ctx, vm.integer("server_id"));
@@ -49,7 +49,7 @@ Plan hyperv_power(VerbContext& ctx, std::string_view action) {
 
 Plan hyperv_update(VerbContext& ctx, bool running) {
     const Fields& vm = ctx.resource;
-    VmChanges changes = requested_changes(vm, ctx.spec.trigger);
+    VmChanges changes = requested_changes(ctx);
     Plan p;
     if (!changes.any()) return p;
     Host host = resolve_host(ctx, vm.integer("server_id"));

@@ -50,11 +50,15 @@ std::vector<Notification> vm_notifications(VerbContext& ctx, const Outcome& o, H
 void declare_vm_verb(VerbSpec& spec, Hypervisor hv) {
     bool build = spec.verb == "build";
     bool project = build || spec.verb == "scrub";
-    spec.prerequisites = [build](VerbContext& ctx) {
+    bool update = spec.verb == "updaterunning" || spec.verb == "updatequiesced";
+    spec.prerequisites = [build, update](VerbContext& ctx) {
         if (build) {
             Dependency router = router_running(ctx);
             if (router.kind != Dependency::Kind::proceed) return router;
         }
+        // The user's change row, captured before our own in-progress row is written (spec §2.8).
+        if (update)
+            if (const auto* row = change_row(ctx.resource, ctx.spec.trigger)) ctx.facts["change_row"] = *row;
         return snapshots_stable(ctx, ctx.resource.integer("id"));
     };
     // KVM build/scrub write or remove cloud-init data on PodNet; Hyper-V and phantom never touch it.
@@ -64,15 +68,29 @@ void declare_vm_verb(VerbSpec& spec, Hypervisor hv) {
     spec.notifications = [hv](VerbContext& ctx, const Outcome& o) { return vm_notifications(ctx, o, hv); };
 }
 
-VmChanges requested_changes(const Fields& vm, State trigger) {
-    VmChanges c;
-    const json::object* row = nullptr;
+const json::object* change_row(const Fields& vm, State trigger) {
     for (const auto& h : vm.array("history"))
-        if (h.is_object() && h.get_object().contains("state") && h.get_object().at("state") == static_cast<int>(trigger)) {
-            row = &h.get_object();
-            break;
-        }
-    if (row == nullptr) return c;
+        if (h.is_object() && h.get_object().contains("state") && h.get_object().at("state") == static_cast<int>(trigger))
+            return &h.get_object();
+    return nullptr;
+}
+
+VmChanges requested_changes(VerbContext& ctx) {
+    // Stashed by the prerequisites (before the in-progress mark); `plan` alone reads it afresh.
+    if (const auto* row = ctx.facts.if_contains("change_row"); row && row->is_object())
+        return changes_from(ctx.resource, row->get_object());
+    return requested_changes(ctx.resource, ctx.spec.trigger);
+}
+
+VmChanges requested_changes(const Fields& vm, State trigger) {
+    const json::object* row = change_row(vm, trigger);
+    if (row == nullptr) return {};
+    return changes_from(vm, *row);
+}
+
+VmChanges changes_from(const Fields& vm, const json::object& change) {
+    VmChanges c;
+    const json::object* row = &change;
     Fields r(vm.name() + " history", *row);
     if (r.has("cpu_quantity")) c.cpu = vm.integer("cpu");
     if (r.has("ram_quantity")) c.ram_gb = vm.integer("ram");

@@ -36,6 +36,10 @@ struct VmChanges {
     bool any() const { return cpu || ram_gb || !disks.empty(); }
 };
 VmChanges requested_changes(const Fields& vm, State trigger);
+// The same, preferring the row the prerequisites stashed in ctx.facts["change_row"].
+VmChanges requested_changes(VerbContext& ctx);
+VmChanges changes_from(const Fields& vm, const boost::json::object& row);
+const boost::json::object* change_row(const Fields& vm, State trigger);
 
 // KVM disk target of a storage: vda for the primary, then vdb, vdc ... by storage id.
 std::string kvm_disk_target(const Fields& vm, long long storage_id);
