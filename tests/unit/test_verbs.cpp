@@ -334,4 +334,19 @@ BOOST_AUTO_TEST_CASE(a_router_on_a_router_without_capacity_is_refused_by_virtual
     BOOST_TEST(p.errors.front().code == "virtual_router_phantom_restart_1005");
 }
 
+BOOST_AUTO_TEST_CASE(a_vm_on_a_server_of_another_type_is_refused_with_1005) {
+    for (auto [driver, id, server] : {std::tuple{"vm_phantom", 1522, 12}, std::tuple{"vm_hyperv", 1512, 14}, std::tuple{"vm_kvm", 1504, 13}}) {
+        VerbWorld w(false);
+        json::object vm = *w.region->object("vm", id);
+        vm.erase("project");
+        vm["server_id"] = server;
+        w.region->put("vm", vm);
+        Outcome o = w.run(driver, "quiesce", id);
+        BOOST_TEST(o.status == Status::failed, driver);
+        BOOST_TEST(o.errors.front().code == std::string(driver) + "_quiesce_1005", driver);
+        BOOST_TEST(now(w, "vm", id) == State::UNRESOURCED, driver);
+        BOOST_TEST(w.recording.calls().empty(), driver);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -125,13 +125,12 @@ void check_router(VerbContext& ctx, bool phantom) {
                                                             " capacity, so " + ctx.spec.driver + " does not handle its virtual routers");
 }
 
-void down(Plan& p, const Fields& vr, const json::array& vpns, const json::array& podnet, const std::string& ns, bool purge) {
+void down(Plan& p, const json::array& vpns, const json::array& podnet, const std::string& ns, bool purge) {
     for (const auto& v : vpns) {
         Fields vpn = fields_of(v, "vpn");
         if (site_to_site(vpn))
             p.calls.push_back({"vpns2s_ns", "scrub", {{"podnet", podnet}, {"namespace", ns}, {"stif", vpn.integer("stif_number")}}});
     }
-    (void)vr;
     p.calls.push_back({"ns", "scrub", {{"podnet", podnet}, {"namespace", ns}, {"purge", purge}}});
 }
 
@@ -339,7 +338,7 @@ Plan router_plan(VerbContext& ctx, RouterWork work) {
     json::array vpns = vpns_of(ctx);
     Plan p;
     if (work == RouterWork::down || work == RouterWork::scrub || work == RouterWork::update)
-        down(p, vr, vpns, podnet, ns, work == RouterWork::scrub);
+        down(p, vpns, podnet, ns, work == RouterWork::scrub);
     if (work == RouterWork::up || work == RouterWork::update) {
         up(ctx, p, vpns, podnet, ns);
         json::array mails;
