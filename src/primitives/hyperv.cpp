@@ -13,6 +13,13 @@ std::string ps(std::initializer_list<Arg> argv) { return command(PS, argv); }
 std::string vm_dir(const std::string& vm) { return "D:\\HyperV\\" + vm; }
 std::string vhdx(const std::string& vm, const std::string& storage) { return vm_dir(vm) + "\\" + storage + ".vhdx"; }
 
+// Every change runs with $ErrorActionPreference = Stop: an error anywhere in a `;` chain ends
+// the command with a non-zero exit code instead of being lost behind a later success.
+RccResult act(Remote& h, int step, const std::string& cmd) {
+    return h.run(step, join(PS, ";", {ps({ps_lit("$ErrorActionPreference"), lit("="), ps_lit("[System.Management.Automation.ActionPreference]::Stop")}),
+                                      cmd}));
+}
+
 std::string exists_vm(const std::string& vm) {
     return ps({ps_lit("[bool](Get-VM"), lit("-Name"), vm, lit("-ErrorAction"), lit("SilentlyContinue"), ps_lit(")")});
 }
@@ -135,22 +142,22 @@ PrimitiveResult hyperv_build(Env& e) {
     Remote h(e, e.str("host"), "administrator", PS, 3030);
     auto st = h.probe(1, exists_vm(vm), "False", 0);
     if (st.exit_code == 0 && trim(st.out) == "True") return success(1001, "VM " + vm + " already exists on " + h.host());
-    h.run(2, join(PS, "|", {ps({lit("New-Item"), lit("-ItemType"), lit("Directory"), lit("-Path"), mount, lit("-Force")}), ps({lit("Out-Null")})}));
-    h.run(3, ps({lit("Copy-Item"), lit("-Path"), share + "\\HyperV\\VHDXs\\" + image, lit("-Destination"), disk}));
-    h.run(4, ps({lit("Resize-VHD"), lit("-Path"), disk, lit("-SizeBytes"), gb * kGiB}));
-    h.run(5, join(PS, ";", {mount_disk(disk), ps({lit("Set-Disk"), lit("-Number"), ps_lit("$d.Number"), lit("-IsOffline"), ps_lit("$false")}),
+    act(h, 2, join(PS, "|", {ps({lit("New-Item"), lit("-ItemType"), lit("Directory"), lit("-Path"), mount, lit("-Force")}), ps({lit("Out-Null")})}));
+    act(h, 3, ps({lit("Copy-Item"), lit("-Path"), share + "\\HyperV\\VHDXs\\" + image, lit("-Destination"), disk}));
+    act(h, 4, ps({lit("Resize-VHD"), lit("-Path"), disk, lit("-SizeBytes"), gb * kGiB}));
+    act(h, 5, join(PS, ";", {mount_disk(disk), ps({lit("Set-Disk"), lit("-Number"), ps_lit("$d.Number"), lit("-IsOffline"), ps_lit("$false")}),
                             last_partition(),
                             ps({lit("Add-PartitionAccessPath"), lit("-DiskNumber"), ps_lit("$d.Number"), lit("-PartitionNumber"),
                                 ps_lit("$p.PartitionNumber"), lit("-AccessPath"), mount + "\\"}),
                             grow_partition()}));
-    h.run(6, ps({lit("Set-Content"), lit("-Path"), mount + "\\unattend.xml", lit("-Encoding"), lit("UTF8"), lit("-Value"),
+    act(h, 6, ps({lit("Set-Content"), lit("-Path"), mount + "\\unattend.xml", lit("-Encoding"), lit("UTF8"), lit("-Value"),
                  unattend_xml(password, vm)}));
-    h.run(7, ps({lit("Set-Content"), lit("-Path"), mount + "\\network.xml", lit("-Encoding"), lit("UTF8"), lit("-Value"), network_xml(gw, others)}));
-    h.run(8, join(PS, ";", {ps({lit("Dismount-VHD"), lit("-Path"), disk}), ps({lit("Remove-Item"), lit("-Path"), mount, lit("-Recurse"), lit("-Force")})}));
-    h.run(9, join(PS, "|", {ps({lit("New-VM"), lit("-Name"), vm, lit("-Path"), dir, lit("-Generation"), 2, lit("-SwitchName"), "Virtual Switch",
+    act(h, 7, ps({lit("Set-Content"), lit("-Path"), mount + "\\network.xml", lit("-Encoding"), lit("UTF8"), lit("-Value"), network_xml(gw, others)}));
+    act(h, 8, join(PS, ";", {ps({lit("Dismount-VHD"), lit("-Path"), disk}), ps({lit("Remove-Item"), lit("-Path"), mount, lit("-Recurse"), lit("-Force")})}));
+    act(h, 9, join(PS, "|", {ps({lit("New-VM"), lit("-Name"), vm, lit("-Path"), dir, lit("-Generation"), 2, lit("-SwitchName"), "Virtual Switch",
                                 lit("-VHDPath"), disk}),
                             ps({lit("Out-Null")})}));
-    h.run(10, join(PS, ";", {ps({lit("Set-VMProcessor"), lit("-VMName"), vm, lit("-Count"), cpu}),
+    act(h, 10, join(PS, ";", {ps({lit("Set-VMProcessor"), lit("-VMName"), vm, lit("-Count"), cpu}),
                              ps({lit("Set-VMMemory"), lit("-VMName"), vm, lit("-DynamicMemoryEnabled"), ps_lit("$false"), lit("-StartupBytes"),
                                  ram * kGiB})}));
     std::string adapters = ps({lit("Remove-VMNetworkAdapter"), lit("-VMName"), vm});
@@ -165,7 +172,7 @@ PrimitiveResult hyperv_build(Env& e) {
                                   ps({lit("Set-VMNetworkAdapterVlan"), lit("-VMName"), vm, lit("-VMNetworkAdapterName"), nic, lit("-Access"),
                                       lit("-VlanId"), vlan})});
     }
-    h.run(11, adapters);
+    act(h, 11, adapters);
     return success(1000, "VM " + vm + " created on " + h.host());
 }
 
@@ -176,9 +183,9 @@ PrimitiveResult hyperv_quiesce(Env& e) {
     auto st = h.probe(1, vm_state(vm), "Running", 0);
     if (st.exit_code != 0) h.fail(1, vm_state(vm), st, false);
     if (trim(st.out) == "Off") return success(1401, "VM " + vm + " already off");
-    h.run(2, join(PS, "|", {ps({lit("Stop-VM"), lit("-Name"), vm, lit("-Force"), lit("-AsJob")}), ps({lit("Out-Null")})}));
+    act(h, 2, join(PS, "|", {ps({lit("Stop-VM"), lit("-Name"), vm, lit("-Force"), lit("-AsJob")}), ps({lit("Out-Null")})}));
     if (h.poll(3, vm_state(vm), "Off")) return success(1400, "VM " + vm + " shut down");
-    h.run(4, ps({lit("Stop-VM"), lit("-Name"), vm, lit("-TurnOff"), lit("-Force")}));
+    act(h, 4, ps({lit("Stop-VM"), lit("-Name"), vm, lit("-TurnOff"), lit("-Force")}));
     if (!h.poll(5, vm_state(vm), "Off"))
         throw Stop{PrimitiveResult{false, "3425: VM " + vm + " is not Off on " + h.host(), nullptr, PrimitiveFailure::timeout}};
     return success(1400, "VM " + vm + " turned off after the shutdown timed out");
@@ -191,7 +198,7 @@ PrimitiveResult hyperv_restart(Env& e) {
     auto st = h.probe(1, vm_state(vm), "Off", 0);
     if (st.exit_code != 0) h.fail(1, vm_state(vm), st, false);
     if (trim(st.out) == "Running") return success(1501, "VM " + vm + " already running");
-    h.run(2, ps({lit("Start-VM"), lit("-Name"), vm}));
+    act(h, 2, ps({lit("Start-VM"), lit("-Name"), vm}));
     if (!h.poll(3, vm_state(vm), "Running"))
         throw Stop{PrimitiveResult{false, "3525: VM " + vm + " did not reach Running on " + h.host(), nullptr, PrimitiveFailure::timeout}};
     return success(1500, "VM " + vm + " running");
@@ -204,9 +211,9 @@ PrimitiveResult hyperv_scrub(Env& e) {
     Remote h(e, e.str("host"), "robot", PS, 3120);
     auto st = h.probe(1, exists_vm(vm), "True", 0);
     if (st.exit_code == 0 && trim(st.out) == "False") return success(1101, "VM " + vm + " already absent on " + h.host());
-    h.run(2, ps({lit("Stop-VM"), lit("-Name"), vm, lit("-TurnOff"), lit("-Force")}));
-    h.run(3, ps({lit("Remove-VM"), lit("-Name"), vm, lit("-Force")}));
-    h.run(4, join(PS, ";", {ps({lit("Remove-Item"), lit("-Path"), vhdx(vm, storage), lit("-Force"), lit("-ErrorAction"), lit("SilentlyContinue")}),
+    act(h, 2, ps({lit("Stop-VM"), lit("-Name"), vm, lit("-TurnOff"), lit("-Force")}));
+    act(h, 3, ps({lit("Remove-VM"), lit("-Name"), vm, lit("-Force")}));
+    act(h, 4, join(PS, ";", {ps({lit("Remove-Item"), lit("-Path"), vhdx(vm, storage), lit("-Force"), lit("-ErrorAction"), lit("SilentlyContinue")}),
                             ps({lit("Remove-Item"), lit("-LiteralPath"), vm_dir(vm), lit("-Recurse"), lit("-Force")})}));
     return success(1100, "VM " + vm + " removed from " + h.host());
 }
@@ -222,15 +229,15 @@ PrimitiveResult storage_build(Env& e) {
     std::string check = ps({ps_lit("[bool](Get-VHD"), lit("-Path"), path, lit("-ErrorAction"), lit("SilentlyContinue"), ps_lit(")")});
     auto st = h.probe(1, check, "False", 0);
     if (st.exit_code == 0 && trim(st.out) == "True") return success(1001, path + " already exists on " + h.host());
-    h.run(2, join(PS, "|", {ps({lit("New-VHD"), lit("-Path"), path, lit("-SizeBytes"), gb * kGiB, lit("-Dynamic")}), ps({lit("Out-Null")})}));
-    h.run(3, join(PS, ";", {mount_disk(path), ps({lit("Initialize-Disk"), lit("-Number"), ps_lit("$d.Number"), lit("-PartitionStyle"), lit("GPT")}),
+    act(h, 2, join(PS, "|", {ps({lit("New-VHD"), lit("-Path"), path, lit("-SizeBytes"), gb * kGiB, lit("-Dynamic")}), ps({lit("Out-Null")})}));
+    act(h, 3, join(PS, ";", {mount_disk(path), ps({lit("Initialize-Disk"), lit("-Number"), ps_lit("$d.Number"), lit("-PartitionStyle"), lit("GPT")}),
                             ps({lit("Set-Disk"), lit("-Number"), ps_lit("$d.Number"), lit("-IsOffline"), ps_lit("$false")}),
                             join(PS, "|", {ps({lit("New-Partition"), lit("-DiskNumber"), ps_lit("$d.Number"), lit("-UseMaximumSize")}),
                                            ps({lit("Format-Volume"), lit("-FileSystem"), lit("NTFS"), lit("-NewFileSystemLabel"), storage,
                                                ps_lit("-Confirm:$false")}),
                                            ps({lit("Out-Null")})}),
                             ps({lit("Dismount-VHD"), lit("-Path"), path})}));
-    h.run(4, ps({lit("Add-VMHardDiskDrive"), lit("-VMName"), vm, lit("-Path"), path, lit("-ControllerType"), lit("SCSI")}));
+    act(h, 4, ps({lit("Add-VMHardDiskDrive"), lit("-VMName"), vm, lit("-Path"), path, lit("-ControllerType"), lit("SCSI")}));
     return success(1000, path + " created and attached to " + vm);
 }
 
@@ -255,8 +262,8 @@ PrimitiveResult storage_update(Env& e) {
     if (have > gb * kGiB)
         throw Stop{PrimitiveResult{false, "3223: " + path + " on " + h.host() + " is larger than " + std::to_string(gb) + " GB; disks are never shrunk",
                                    nullptr, PrimitiveFailure::command}};
-    h.run(2, ps({lit("Resize-VHD"), lit("-Path"), path, lit("-SizeBytes"), gb * kGiB}));
-    h.run(3, join(PS, ";", {mount_disk(path), last_partition(), grow_partition(), ps({lit("Dismount-VHD"), lit("-Path"), path})}));
+    act(h, 2, ps({lit("Resize-VHD"), lit("-Path"), path, lit("-SizeBytes"), gb * kGiB}));
+    act(h, 3, join(PS, ";", {mount_disk(path), last_partition(), grow_partition(), ps({lit("Dismount-VHD"), lit("-Path"), path})}));
     return success(1200, path + " grown to " + std::to_string(gb) + " GB");
 }
 
@@ -276,7 +283,7 @@ PrimitiveResult cpu_update(Env& e) {
     if (cpu <= 0) throw BadArgument("argument 'cpu' must be positive");
     Remote h(e, e.str("host"), "administrator", PS, 3320);
     require_off(h, vm);
-    h.run(2, ps({lit("Set-VMProcessor"), lit("-VMName"), vm, lit("-Count"), cpu}));
+    act(h, 2, ps({lit("Set-VMProcessor"), lit("-VMName"), vm, lit("-Count"), cpu}));
     return success(1300, "VM " + vm + " has " + std::to_string(cpu) + " vCPUs");
 }
 
@@ -286,7 +293,7 @@ PrimitiveResult ram_update(Env& e) {
     if (ram <= 0) throw BadArgument("argument 'ram' must be positive");
     Remote h(e, e.str("host"), "administrator", PS, 3320);
     require_off(h, vm);
-    h.run(2, ps({lit("Set-VMMemory"), lit("-VMName"), vm, lit("-DynamicMemoryEnabled"), ps_lit("$false"), lit("-StartupBytes"), ram * kGiB}));
+    act(h, 2, ps({lit("Set-VMMemory"), lit("-VMName"), vm, lit("-DynamicMemoryEnabled"), ps_lit("$false"), lit("-StartupBytes"), ram * kGiB}));
     return success(1300, "VM " + vm + " has " + std::to_string(ram) + " GB of RAM");
 }
 
