@@ -348,7 +348,9 @@ int cmd_plan(const Options& o) {
         ccx::NativePrimitives native(capture, ccx::system_clock(), w.config);
         auto result = native.call(call);
         std::cout << "# " << i + 1 << ". " << call.name() << "\n";
-        for (const auto& c : commands) std::cout << "[" << c.user << "@" << c.host << "] " << c.command << "\n";
+        // Generated passwords and pre-shared keys are registered secrets: never printed.
+        for (const auto& c : commands)
+            std::cout << "[" << c.user << "@" << c.host << "] " << ccx::secrets::redact(c.command) << "\n";
         if (!result.ok) std::cout << "#    would fail: " << result.message << "\n";
     }
     return 0;

@@ -39,12 +39,15 @@ struct Arg {
 // or also contain `$`, `(`, `)`, `|`, `{`, `}`, `-`, `'` only for PowerShell expressions that
 // the primitive itself wrote.
 Arg lit(std::string_view text);
+// Trusted PowerShell program text written by a primitive: like lit() but may also hold
+// `$`, `(`, `)`, `{`, `}`, `[`, `]` and `|` (e.g. "$false", "(Get-VM", ").State"). Never a value.
+Arg ps_lit(std::string_view text);
 
 // argv → command text. Words that need no quoting (only [A-Za-z0-9_./:=,@%+-]) stay bare so
 // commands read naturally; anything else is quoted.
 std::string command(Shell shell, std::initializer_list<Arg> argv);
 std::string command(Shell shell, const std::vector<Arg>& argv);
-// Joins built commands: op is one of "&&", "||", ";", "|" (POSIX) or ";" (PowerShell).
+// Joins built commands: op is one of "&&", "||", ";", "|" (POSIX) or ";", "|" (PowerShell).
 std::string join(Shell shell, std::string_view op, std::initializer_list<std::string> parts);
 
 // Validators (throw BadArgument with the offending value described, not echoed raw).

@@ -94,13 +94,48 @@ PrimitiveResult storage_build(Env& e) {
     return success(1000, path + " created with " + std::to_string(gb) + " GB");
 }
 
-// storage_kvm.update(host, storage, gb): grows the image (qemu-img never shrinks without --shrink).
+long long virtual_size(const RccResult& info) {
+    boost::system::error_code ec;
+    auto j = boost::json::parse(info.out, ec);
+    const auto* size = (!ec && j.is_object()) ? j.get_object().if_contains("virtual-size") : nullptr;
+    return size && size->is_int64() ? size->get_int64() : -1;
+}
+
+// storage_kvm.update(host, storage, gb): grows the image to gb; the same size is success, a
+// smaller one fails (the API never shrinks disks, qemu-img would lose data).
 PrimitiveResult storage_update(Env& e) {
     std::string path = image_path(e, e.str("storage"));
     long long gb = e.num("gb");
+    if (gb <= 0) throw BadArgument("argument 'gb' must be positive");
+    long long bytes = gb * 1024LL * 1024 * 1024;
     Remote h(e, e.str("host"), "robot", P, 3320);
-    h.run(1, sudo({lit("qemu-img"), lit("resize"), path, std::to_string(gb) + "G"}));
+    std::string info_cmd = sudo({lit("qemu-img"), lit("info"), lit("--output=json"), path});
+    auto info = h.probe(1, info_cmd, "{\"virtual-size\": 1}", 0);
+    if (info.exit_code != 0) h.fail(1, info_cmd, info, false);
+    long long have = virtual_size(info);
+    if (have == bytes) return success(1301, path + " already has " + std::to_string(gb) + " GB");
+    if (have > bytes)
+        throw Stop{PrimitiveResult{false, "3323: " + path + " on " + h.host() + " is larger than " + std::to_string(gb) +
+                                              " GB; disks are never shrunk", nullptr, PrimitiveFailure::command}};
+    h.run(2, sudo({lit("qemu-img"), lit("resize"), path, std::to_string(gb) + "G"}));
     return success(1300, path + " resized to " + std::to_string(gb) + " GB");
+}
+
+// storage_kvm.attach(host, domain, storage, target): persistently attaches a qcow2 disk.
+PrimitiveResult storage_attach(Env& e) {
+    std::string domain(valid_name(e.str("domain")));
+    std::string path = image_path(e, e.str("storage"));
+    std::string target(valid_name(e.str("target")));
+    if (target.size() != 3 || target.rfind("vd", 0) != 0 || target[2] < 'a' || target[2] > 'z')
+        throw BadArgument("argument 'target' must be vda..vdz");
+    Remote h(e, e.str("host"), "robot", P, 3320);
+    std::string list = sudo({lit("virsh"), lit("domblklist"), domain, lit("--details")});
+    auto blk = h.probe(1, list, "", 0);
+    if (blk.exit_code != 0) h.fail(1, list, blk, false);
+    if (blk.out.find(path) != std::string::npos) return success(1301, path + " already attached to " + domain);
+    h.run(2, sudo({lit("virsh"), lit("attach-disk"), domain, lit("--source"), path, lit("--target"), target,
+                   lit("--subdriver"), lit("qcow2"), lit("--config")}));
+    return success(1300, path + " attached to " + domain + " as " + target);
 }
 
 // storage_kvm.scrub(host, storage)
@@ -192,6 +227,42 @@ PrimitiveResult cloudinit_scrub(Env& e) {
     return success(1100, "domain " + domain + " removed from " + h.host());
 }
 
+// cloudinit_kvm.update(host, domain, [cpu], [ram in MB]): the domain's persistent config; the
+// values already in place are left alone. Takes effect at the next start.
+PrimitiveResult cloudinit_update(Env& e) {
+    std::string domain(valid_name(e.str("domain")));
+    const auto* cpu_v = e.call.args.if_contains("cpu");
+    const auto* ram_v = e.call.args.if_contains("ram");
+    long long cpu = cpu_v ? e.num("cpu") : 0, ram = ram_v ? e.num("ram") : 0;
+    if ((cpu_v && cpu <= 0) || (ram_v && ram <= 0)) throw BadArgument("arguments 'cpu' and 'ram' must be positive");
+    Remote h(e, e.str("host"), "robot", P, 3320);
+    std::string info_cmd = sudo({lit("virsh"), lit("dominfo"), domain});
+    auto info = h.probe(1, info_cmd, "State:          shut off\n", 0);
+    if (info.exit_code != 0) h.fail(1, info_cmd, info, false);
+    auto field = [&](std::string_view key) -> long long {
+        auto at = info.out.find(key);
+        if (at == std::string::npos) return -1;
+        try {
+            return std::stoll(info.out.substr(at + key.size()));
+        } catch (...) {
+            return -1;
+        }
+    };
+    bool changed = false;
+    if (ram_v && field("Max memory:") != ram * 1024) {
+        h.run(2, sudo({lit("virsh"), lit("setmaxmem"), domain, std::to_string(ram) + "M", lit("--config")}));
+        h.run(3, sudo({lit("virsh"), lit("setmem"), domain, std::to_string(ram) + "M", lit("--config")}));
+        changed = true;
+    }
+    if (cpu_v && field("CPU(s):") != cpu) {
+        h.run(4, sudo({lit("virsh"), lit("setvcpus"), domain, lit("--count"), cpu, lit("--maximum"), lit("--config")}));
+        h.run(5, sudo({lit("virsh"), lit("setvcpus"), domain, lit("--count"), cpu, lit("--config")}));
+        changed = true;
+    }
+    if (!changed) return success(1301, "domain " + domain + " already has the requested cpu and ram");
+    return success(1300, "domain " + domain + " updated on " + h.host());
+}
+
 }  // namespace
 
 void add_kvm(Catalogue& c) {
@@ -200,6 +271,8 @@ void add_kvm(Catalogue& c) {
     c["storage_kvm.build"] = storage_build;
     c["storage_kvm.update"] = storage_update;
     c["storage_kvm.scrub"] = storage_scrub;
+    c["storage_kvm.attach"] = storage_attach;
+    c["cloudinit_kvm.update"] = cloudinit_update;
     c["cloudinit_kvm.build"] = cloudinit_build;
     c["cloudinit_kvm.quiesce"] = cloudinit_quiesce;
     c["cloudinit_kvm.restart"] = cloudinit_restart;

@@ -115,6 +115,7 @@ const Catalogue& catalogue() {
         add_backup_hyperv(m);
         add_rbd(m);
         add_gpu_kvm(m);
+        add_hyperv(m);
         return m;
     }();
     return c;

@@ -15,6 +15,14 @@ bool bare_safe(char c) {
 
 bool all_bare(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), bare_safe); }
 
+// PowerShell gives `@` (splatting), `,` (arrays), `%`, `=` and a leading `-` meaning: only plain
+// words stay bare there.
+bool ps_bare(std::string_view s) {
+    return !s.empty() && s.front() != '-' && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
+}
+
 std::string describe(std::string_view s) {
     // Never echo a rejected value raw: it may be hostile or a secret. Its length and a hint do.
     return "a value of " + std::to_string(s.size()) + " bytes";
@@ -51,11 +59,19 @@ Arg lit(std::string_view text) {
     return a;
 }
 
+Arg ps_lit(std::string_view text) {
+    if (text.empty() || text.find_first_of("\n\r\0'\"`;&<>\\ ", 0, 12) != std::string_view::npos)
+        throw BadArgument("literal PowerShell text contains a metacharacter");
+    Arg a{std::string(text)};
+    a.literal = true;
+    return a;
+}
+
 std::string command(Shell shell, const std::vector<Arg>& argv) {
     std::string out;
     for (const auto& a : argv) {
         if (!out.empty()) out += ' ';
-        if (a.literal || all_bare(a.text))
+        if (a.literal || (shell == Shell::posix ? all_bare(a.text) : ps_bare(a.text)))
             out += a.text;
         else
             out += quote(shell, a.text);
@@ -66,7 +82,7 @@ std::string command(Shell shell, const std::vector<Arg>& argv) {
 std::string command(Shell shell, std::initializer_list<Arg> argv) { return command(shell, std::vector<Arg>(argv)); }
 
 std::string join(Shell shell, std::string_view op, std::initializer_list<std::string> parts) {
-    bool allowed = shell == Shell::posix ? (op == "&&" || op == "||" || op == ";" || op == "|") : op == ";";
+    bool allowed = shell == Shell::posix ? (op == "&&" || op == "||" || op == ";" || op == "|") : (op == ";" || op == "|");
     if (!allowed) throw BadArgument("unsupported command operator");
     std::string out;
     for (const auto& p : parts) {

@@ -77,5 +77,6 @@ void add_backup_kvm(Catalogue& c);
 void add_backup_hyperv(Catalogue& c);
 void add_rbd(Catalogue& c);
 void add_gpu_kvm(Catalogue& c);
+void add_hyperv(Catalogue& c);
 
 }  // namespace cloudcix::drivers::prim

@@ -157,7 +157,7 @@ struct IaasRegion::Impl {
                 if (field.substr(p + 2) == o) {
                     op = o;
                     field.resize(p);
-                    break;
+                    break;  // field is shorter now: comparing on would read past its end
                 }
         json::value holder;
         const json::value* v = lookup(service, obj, field, holder);

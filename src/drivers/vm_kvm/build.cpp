@@ -1,7 +1,7 @@
 // vm_kvm.build: REQUESTED → BUILDING → RUNNING (spec §4.1).
 #include <boost/json/serialize.hpp>
 
-#include "drivers/common/family.hpp"
+#include "drivers/common/vm_family.hpp"
 #include "drivers/verbs.hpp"
 
 namespace cloudcix::drivers::verbs {
@@ -75,28 +75,11 @@ Plan plan(VerbContext& ctx) {
     return p;
 }
 
-std::vector<Notification> notifications(VerbContext& ctx, const Outcome& o) {
-    const Fields& vm = ctx.resource;
-    std::string name = vm.optional_string("name").value_or("");
-    if (o.status == Status::succeeded)
-        // A cloud-init VM has no generated password: the mail carries no credential block.
-        return {{"vm_build_success", recipients(vm, ctx.config), "Your VM has been built successfully!",
-                 {{"name", name}, {"compute_url", ctx.config.compute_ui_url}}}};
-    return {{"vm_build_failure", recipients(vm, ctx.config), "Your VM has failed to build.", {{"name", name}}},
-            noc_failure(ctx, o, "vm", "build")};
-}
-
 }  // namespace
 
 void vm_kvm_build(VerbSpec& spec) {
-    spec.prerequisites = [](VerbContext& ctx) {
-        Dependency router = router_running(ctx);
-        if (router.kind != Dependency::Kind::proceed) return router;
-        return snapshots_stable(ctx, ctx.resource.integer("id"));
-    };
-    spec.lock_keys = [](const Fields& vm) { return vm_lock_keys(vm, true, true, true); };
+    declare_vm_verb(spec, Hypervisor::kvm);
     spec.plan = plan;
-    spec.notifications = notifications;
 }
 
 }  // namespace cloudcix::drivers::verbs

@@ -1,7 +1,7 @@
 // vm_kvm.scrub: SCRUB_QUEUE → SCRUBBING → CLOSED (spec §4.1).
 #include <set>
 
-#include "drivers/common/family.hpp"
+#include "drivers/common/vm_family.hpp"
 #include "drivers/verbs.hpp"
 
 namespace cloudcix::drivers::verbs {
@@ -53,13 +53,8 @@ Plan plan(VerbContext& ctx) {
 }  // namespace
 
 void vm_kvm_scrub(VerbSpec& spec) {
-    spec.prerequisites = [](VerbContext& ctx) { return snapshots_stable(ctx, ctx.resource.integer("id")); };
-    spec.lock_keys = [](const Fields& vm) { return vm_lock_keys(vm, true, true, true); };
+    declare_vm_verb(spec, Hypervisor::kvm);
     spec.plan = plan;
-    spec.notifications = [](VerbContext& ctx, const Outcome& o) -> std::vector<Notification> {
-        if (o.status == Status::succeeded) return {};
-        return {noc_failure(ctx, o, "vm", "scrub")};
-    };
 }
 
 }  // namespace cloudcix::drivers::verbs

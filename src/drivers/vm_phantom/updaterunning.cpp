@@ -1,0 +1,12 @@
+// vm_phantom.updaterunning: RUNNING_UPDATE → RUNNING_UPDATING → RUNNING (spec §4.3).
+#include "drivers/common/hypervisors.hpp"
+#include "drivers/verbs.hpp"
+
+namespace cloudcix::drivers::verbs {
+
+void vm_phantom_updaterunning(VerbSpec& spec) {
+    family::declare_vm_verb(spec, family::Hypervisor::phantom);
+    spec.plan = family::phantom_plan;
+}
+
+}  // namespace cloudcix::drivers::verbs
