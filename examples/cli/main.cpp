@@ -6,14 +6,23 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "cloudcix_drivers/log_sinks.hpp"
+#include "cloudcix_drivers/metrics.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "cloudcix_drivers/tracer/otlp.hpp"
+// The OTLP exporter needs a network transport: present once the HTTPS transport is built in.
+#if __has_include("cloudcix_drivers/transport/http.hpp")
+#include "cloudcix_drivers/transport/http.hpp"
+#define CCX_CLI_HAS_HTTP 1
+#endif
 
 namespace ccx = cloudcix::drivers;
 namespace json = boost::json;
@@ -39,6 +48,14 @@ options:
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
   --quiet                      only warnings and errors on stderr
+  --log-format text|json       log lines as text (default) or JSON lines with trace ids
+  --log-file FILE              append the log to FILE instead of stderr
+  --logstash HOST:PORT         also stream JSON log lines to Logstash (tcp input, json_lines)
+  --otlp-endpoint URL          export traces as OTLP/HTTP JSON to URL/v1/traces
+                               (e.g. http://127.0.0.1:4318; needs the HTTP transport)
+  --metrics-port N             (robot) serve Prometheus metrics on 127.0.0.1:N/metrics
+  --metrics-address ADDR       (robot) listen address for --metrics-port (default 127.0.0.1)
+  --linger SECONDS             (robot) keep serving /metrics this long after the last round
   -h, --help                   this text
 
 exit codes: 0 succeeded, 1 failed, 2 usage error or rejected, 3 skipped, 4 postponed
@@ -55,6 +72,13 @@ struct Options {
     std::string iaas_url;
     std::string membership_url;
     int threads = 2;
+    std::string log_format = "text";
+    std::string log_file;
+    std::string logstash;
+    std::string otlp_endpoint;
+    int metrics_port = -1;
+    std::string metrics_address = "127.0.0.1";
+    int linger = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -85,6 +109,33 @@ Options parse(int argc, char** argv) {
             o.iaas_url = value(a);
         } else if (a == "--membership-url") {
             o.membership_url = value(a);
+        } else if (a == "--log-format") {
+            o.log_format = value(a);
+            if (o.log_format != "text" && o.log_format != "json") usage_error("--log-format is text or json");
+        } else if (a == "--log-file") {
+            o.log_file = value(a);
+        } else if (a == "--logstash") {
+            o.logstash = value(a);
+        } else if (a == "--otlp-endpoint") {
+            o.otlp_endpoint = value(a);
+            if (o.otlp_endpoint.rfind("http://", 0) != 0 && o.otlp_endpoint.rfind("https://", 0) != 0)
+                usage_error("--otlp-endpoint needs an http:// or https:// URL");
+        } else if (a == "--metrics-port") {
+            try {
+                o.metrics_port = std::stoi(value(a));
+            } catch (...) {
+                usage_error("--metrics-port needs a number");
+            }
+            if (o.metrics_port < 0 || o.metrics_port > 65535) usage_error("--metrics-port must be between 0 and 65535");
+        } else if (a == "--linger") {
+            try {
+                o.linger = std::stoi(value(a));
+            } catch (...) {
+                usage_error("--linger needs a number of seconds");
+            }
+            if (o.linger < 0 || o.linger > 86400) usage_error("--linger must be between 0 and 86400");
+        } else if (a == "--metrics-address") {
+            o.metrics_address = value(a);
         } else if (a == "--threads") {
             try {
                 o.threads = std::stoi(value(a));
@@ -120,12 +171,57 @@ struct Wiring {
     ccx::InProcessLock lock;
     std::unique_ptr<ccx::Rcc> rcc;
     std::unique_ptr<ccx::NativePrimitives> primitives;
-    ccx::StreamLogSink log;
+    std::unique_ptr<std::ofstream> log_file;
+    std::unique_ptr<ccx::LogSink> log_main;
+    std::unique_ptr<ccx::LogstashSink> logstash;
+    ccx::TeeLogSink log;
+    std::unique_ptr<ccx::Transport> otlp_transport;
+    std::unique_ptr<ccx::OtlpTracer> tracer;
+    ccx::Metrics metrics;
     ccx::OutboxNotifier outbox{std::cerr};
     ccx::Context ctx;
 
-    explicit Wiring(const Options& o, std::ostream& commands)
-        : log(std::cerr, o.quiet ? ccx::LogLevel::warning : ccx::LogLevel::info) {
+    explicit Wiring(const Options& o, std::ostream& commands) : metrics(config.region_name) {
+        auto min = o.quiet ? ccx::LogLevel::warning : ccx::LogLevel::info;
+        std::ostream* log_out = &std::cerr;
+        if (!o.log_file.empty()) {
+            log_file = std::make_unique<std::ofstream>(o.log_file, std::ios::app);
+            if (!*log_file) usage_error("cannot open --log-file " + o.log_file);
+            log_out = log_file.get();
+        }
+        ccx::LogFields fields{{"application", "robot"}, {"region", config.region_name}};
+        if (o.log_format == "json") log_main = std::make_unique<ccx::JsonLogSink>(*log_out, min, fields);
+        else log_main = std::make_unique<ccx::StreamLogSink>(*log_out, min);
+        log.add(*log_main);
+        if (!o.logstash.empty()) {
+            auto colon = o.logstash.rfind(':');
+            int port = 0;
+            try {
+                port = colon == std::string::npos ? 0 : std::stoi(o.logstash.substr(colon + 1));
+            } catch (...) {
+            }
+            if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
+                usage_error("--logstash needs HOST:PORT, got '" + o.logstash + "'");
+            ccx::LogstashOptions lo;
+            lo.min = min;
+            lo.fields = fields;
+            std::string host = o.logstash.substr(0, colon);
+            if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+            logstash = std::make_unique<ccx::LogstashSink>(host, static_cast<std::uint16_t>(port), lo);
+            log.add(*logstash);
+        }
+        if (!o.otlp_endpoint.empty()) {
+#ifdef CCX_CLI_HAS_HTTP
+            otlp_transport = std::make_unique<ccx::HttpTransport>();
+            ccx::OtlpOptions to;
+            to.endpoint = o.otlp_endpoint;
+            to.service_name = "cloudcix-drivers";
+            to.resource_attributes = {{"cloudcix.region", config.region_name}};
+            tracer = std::make_unique<ccx::OtlpTracer>(*otlp_transport, to);
+#else
+            usage_error("--otlp-endpoint needs the HTTP transport, which this build does not have");
+#endif
+        }
         if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
         if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
         bool demo = config.iaas.iaas_url.empty();
@@ -161,7 +257,16 @@ struct Wiring {
         ctx.primitives = primitives.get();
         ctx.notifier = &outbox;
         ctx.log = &log;
+        ctx.tracer = tracer.get();
+        ctx.metrics = &metrics;
         ctx.config = config;
+    }
+
+    // Traces and logs still queued go out before the process ends.
+    ~Wiring() {
+        if (tracer && !tracer->flush(std::chrono::seconds(10)))
+            std::cerr << "cloudcix-drivers: some spans did not reach " << tracer->stats().last_error << "\n";
+        if (logstash) logstash->flush(std::chrono::seconds(5));
     }
 };
 
@@ -202,7 +307,9 @@ int cmd_run(const Options& o) {
     if (o.positional.size() != 4) usage_error("run takes DRIVER VERB ID");
     long long id = parse_id(o.positional[3]);
     Wiring w(o, std::cerr);
-    auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id);
+    ccx::RunOptions run_options;
+    if (const char* tp = std::getenv("TRACEPARENT")) run_options.traceparent = tp;  // continue a caller's trace
+    auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id, run_options);
     print_outcome(outcome, o.json);
     return ccx::exit_code(outcome.status);
 }
@@ -235,11 +342,21 @@ int cmd_plan(const Options& o) {
 
 int cmd_robot(const Options& o) {
     Wiring w(o, std::cerr);
+    std::unique_ptr<ccx::MetricsServer> metrics_server;
+    if (o.metrics_port >= 0) {
+        metrics_server = std::make_unique<ccx::MetricsServer>(w.metrics, o.metrics_address,
+                                                              static_cast<std::uint16_t>(o.metrics_port));
+        std::cerr << "cloudcix-drivers: metrics on http://" << o.metrics_address << ":" << metrics_server->port()
+                  << "/metrics\n";
+    }
+    ccx::Tracer* tracer = w.ctx.tracer;
     std::mutex out_mutex;
     std::map<std::string, int> counts;
     std::unique_ptr<ccx::ThreadPoolDispatcher> pool;
     pool = std::make_unique<ccx::ThreadPoolDispatcher>(static_cast<std::size_t>(o.threads), [&](const ccx::Task& t) {
-        auto outcome = ccx::run(w.ctx, t.driver, t.verb, t.resource_id);
+        ccx::RunOptions run_options;
+        run_options.traceparent = t.traceparent;  // the round's trace, across the pool
+        auto outcome = ccx::run(w.ctx, t.driver, t.verb, t.resource_id, run_options);
         {
             std::lock_guard lock(out_mutex);
             print_outcome(outcome, o.json);
@@ -259,12 +376,20 @@ int cmd_robot(const Options& o) {
             std::cerr << "cloudcix-drivers: run_robot lists no work; done after " << round - 1 << " round(s)\n";
             break;
         }
+        // One span per round; every task it dispatches continues its trace.
+        std::unique_ptr<ccx::Span> round_span;
+        if (tracer) {
+            round_span = tracer->start_span("robot.round", nullptr);
+            round_span->set_kind(ccx::SpanKind::producer);
+            round_span->set_number("round", round);
+        }
+        const std::string traceparent = round_span ? round_span->context().traceparent() : std::string();
         int dispatched = 0;
         for (const auto& [driver, lists] : content.at("resource").as_object())
             for (const auto& [verb, ids] : lists.as_object()) {
                 if (verb == "quiesced_update" || verb == "running_update") continue;  // legacy duplicates
                 for (const auto& id : ids.as_array()) {
-                    pool->dispatch({std::string(driver), std::string(verb), id.as_int64(), {}}, std::chrono::milliseconds(0));
+                    pool->dispatch({std::string(driver), std::string(verb), id.as_int64(), traceparent}, std::chrono::milliseconds(0));
                     ++dispatched;
                 }
             }
@@ -274,9 +399,11 @@ int cmd_robot(const Options& o) {
         json::value ack = json::object{{"project_ids", projects}};
         auto acked = w.iaas->call("POST", "run_robot/", &ack);
         if (!acked.ok()) std::cerr << "cloudcix-drivers: acknowledging run_robot failed: " << acked.message << "\n";
+        if (round_span) round_span->set_number("tasks", dispatched);
         if (o.once) break;
     }
     pool->stop();
+    if (metrics_server && o.linger > 0) std::this_thread::sleep_for(std::chrono::seconds(o.linger));
     std::cerr << "cloudcix-drivers: outcomes:";
     for (const auto& [status, n] : counts) std::cerr << " " << status << "=" << n;
     std::cerr << "\n";

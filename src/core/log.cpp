@@ -61,7 +61,7 @@ void StreamLogSink::write(const LogRecord& r) {
     gmtime_r(&t, &tm);
     std::ostringstream line;
     line << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ") << ' ' << to_string(r.level) << ' ' << r.logger << ": "
-         << secrets::redact(r.message);
+         << secrets::redact_fields(secrets::redact(r.message));
     if (!r.trace_id.empty()) line << " [trace " << r.trace_id << ']';
     std::lock_guard lock(mutex_);
     out_ << line.str() << '\n' << std::flush;
@@ -69,7 +69,7 @@ void StreamLogSink::write(const LogRecord& r) {
 
 void MemoryLogSink::write(const LogRecord& record) {
     LogRecord r = record;
-    r.message = secrets::redact(r.message);
+    r.message = secrets::redact_fields(secrets::redact(r.message));
     std::lock_guard lock(mutex_);
     records_.push_back(std::move(r));
 }

@@ -83,6 +83,32 @@ SpanContext SpanContext::generate(std::string_view trace_id) {
     return c;
 }
 
+namespace {
+thread_local Tracer* t_active_tracer = nullptr;
+thread_local const SpanContext* t_active_context = nullptr;
+const SpanContext kNoContext{};
+}  // namespace
+
+ActiveSpan::ActiveSpan(Tracer* tracer, const SpanContext& context) noexcept
+    : previous_tracer_(t_active_tracer), previous_context_(t_active_context), context_(context) {
+    t_active_tracer = tracer;
+    t_active_context = &context_;
+}
+
+ActiveSpan::~ActiveSpan() {
+    t_active_tracer = previous_tracer_;
+    t_active_context = previous_context_;
+}
+
+std::unique_ptr<Span> ActiveSpan::start_child(std::string_view name, SpanKind kind) {
+    if (t_active_tracer == nullptr || t_active_context == nullptr) return nullptr;
+    auto span = t_active_tracer->start_span(name, t_active_context);
+    if (span) span->set_kind(kind);
+    return span;
+}
+
+const SpanContext& ActiveSpan::current() noexcept { return t_active_context ? *t_active_context : kNoContext; }
+
 std::vector<std::string> lock_order(std::vector<std::string> keys) {
     std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
         int ra = key_rank(a), rb = key_rank(b);

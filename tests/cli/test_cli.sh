@@ -45,5 +45,60 @@ check "robot --once exits 0" test $rc -eq 0
 check "robot built the requested VM" grep -q "vm_kvm.build #1501: succeeded" "$tmp/out"
 check "robot scrubbed the expired VM" grep -q "vm_kvm.scrub #1502: succeeded" "$tmp/out"
 
+# Observability options (docs/operations.md).
+"$CLI" run vm_kvm build 1501 --log-format json --json >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "json logs: run exits 0" test $rc -eq 0
+check "json logs: every log line on stderr is JSON with the run's trace id" /usr/bin/python3 -c '
+import json,sys
+trace = json.load(open(sys.argv[1]))["trace_id"]
+lines = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{\"time\"")]
+assert len(lines) >= 5, lines
+for l in lines:
+    assert l["trace_id"] == trace and l["logger"] == "vm_kvm.build.task" and l["resource_id"] == 1501, l
+    assert l["application"] == "robot" and len(l["span_id"]) == 16, l
+' "$tmp/out" "$tmp/err"
+"$CLI" run vm_kvm build 1501 --log-format json --log-file "$tmp/log.jsonl" >/dev/null 2>&1
+check "--log-file receives the JSON lines" grep -q '"logger":"vm_kvm.build.task"' "$tmp/log.jsonl"
+TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 "$CLI" run vm_kvm build 1501 --json >"$tmp/out" 2>/dev/null
+check "TRACEPARENT continues the caller's trace" grep -q '"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"' "$tmp/out"
+"$CLI" run vm_kvm build 1501 --log-format xml >/dev/null 2>&1; check "an unknown --log-format is a usage error" test $? -eq 2
+"$CLI" run vm_kvm build 1501 --logstash nohost >/dev/null 2>&1; check "--logstash without a port is a usage error" test $? -eq 2
+check "robot serves Prometheus metrics and streams JSON logs to Logstash" /usr/bin/python3 - "$CLI" <<'PY'
+import re, socket, subprocess, sys, threading, time, urllib.request
+cli = sys.argv[1]
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4); srv.settimeout(20)
+received = []
+def logstash():
+    conn, _ = srv.accept(); conn.settimeout(20)
+    data = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk: break
+        data += chunk
+    received.append(data.decode())
+t = threading.Thread(target=logstash, daemon=True); t.start()
+p = subprocess.Popen([cli, "robot", "--once", "--metrics-port", "0", "--linger", "3",
+                      "--logstash", "127.0.0.1:%d" % srv.getsockname()[1]],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+url = None
+for line in p.stderr:
+    m = re.search(r"metrics on (http://\S+/metrics)", line)
+    if m: url = m.group(1)
+    if "round 1:" in line: break
+assert url, "no metrics URL announced"
+body = ""
+for _ in range(100):
+    body = urllib.request.urlopen(url, timeout=5).read().decode()
+    if 'ccx_tasks_total{driver="vm_kvm",verb="build",outcome="succeeded"} 1' in body: break
+    time.sleep(0.1)
+p.wait(timeout=60)
+assert 'ccx_tasks_total{driver="vm_kvm",verb="build",outcome="succeeded"} 1' in body, body
+assert "# TYPE ccx_task_duration_seconds histogram" in body, body
+t.join(25)
+import json
+lines = [json.loads(l) for l in "".join(received).splitlines() if l]
+assert any(l.get("logger") == "vm_kvm.build.task" and l.get("application") == "robot" for l in lines), lines[:3]
+PY
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
