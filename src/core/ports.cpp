@@ -39,7 +39,12 @@ std::string random_hex(std::size_t digits) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string s(digits, '0');
     do {
-        for (auto& c : s) c = kHex[rng() & 0xF];
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < digits; ++i) {
+            if (i % 16 == 0) bits = rng();  // 16 hex digits per draw
+            s[i] = kHex[bits & 0xF];
+            bits >>= 4;
+        }
     } while (s.find_first_not_of('0') == std::string::npos);  // all-zero ids are invalid
     return s;
 }

@@ -335,6 +335,25 @@ BOOST_AUTO_TEST_CASE(destroying_the_tracer_sends_what_is_queued) {
     BOOST_TEST(spans[0].parent == spans[1].span_id);
 }
 
+BOOST_AUTO_TEST_CASE(quotes_backslashes_and_control_characters_survive_the_json_encoding) {
+    LoopbackHttpServer collector;
+    PlainHttpTransport http;
+    const std::string odd = "a \"quoted\" \\ back\nslash\t\x01 caf\xc3\xa9";
+    {
+        OtlpTracer tracer(http, options_for(collector));
+        auto span = tracer.start_span(odd, nullptr);
+        span->set_attribute(odd, odd);
+        span->set_number("n", -42);
+        span->set_error(odd);
+    }
+    auto spans = received_spans(collector, 0, now_ns());
+    BOOST_REQUIRE(spans.size() == 1u);
+    BOOST_TEST(spans[0].name == odd);
+    BOOST_TEST(spans[0].attr(odd) == odd);
+    BOOST_TEST(spans[0].attr("n") == "-42");
+    BOOST_TEST(spans[0].raw.at("status").at("message").as_string() == odd);
+}
+
 BOOST_AUTO_TEST_CASE(a_collector_error_status_counts_as_a_failed_export) {
     LoopbackHttpServer collector([](const HttpExchange&) { return std::pair<int, std::string>{503, "busy"}; });
     PlainHttpTransport http;
