@@ -77,7 +77,7 @@ def logstash():
         data += chunk
     received.append(data.decode())
 t = threading.Thread(target=logstash, daemon=True); t.start()
-p = subprocess.Popen([cli, "robot", "--once", "--metrics-port", "0", "--linger", "3",
+p = subprocess.Popen([cli, "robot", "--once", "--metrics-port", "0", "--linger", "8",
                       "--logstash", "127.0.0.1:%d" % srv.getsockname()[1]],
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 url = None
@@ -88,7 +88,10 @@ for line in p.stderr:
 assert url, "no metrics URL announced"
 body = ""
 for _ in range(100):
-    body = urllib.request.urlopen(url, timeout=5).read().decode()
+    try:
+        body = urllib.request.urlopen(url, timeout=5).read().decode()
+    except OSError:
+        body = ""
     if 'ccx_tasks_total{driver="vm_kvm",verb="build",outcome="succeeded"} 1' in body: break
     time.sleep(0.1)
 p.wait(timeout=60)

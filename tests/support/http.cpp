@@ -136,14 +136,15 @@ void LoopbackHttpServer::answer(int fd) {
         pos = next;
     }
     auto [status, body] = handler_ ? handler_(ex) : std::pair<int, std::string>{200, "{}"};
-    std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    net::send_all(fd, response, std::chrono::seconds(5));
+    // Recorded before the answer: a client that saw the answer finds its request in requests().
     {
         std::lock_guard lock(mutex_);
         requests_.push_back(std::move(ex));
     }
     arrived_.notify_all();
+    std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    net::send_all(fd, response, std::chrono::seconds(5));
 }
 
 std::vector<HttpExchange> LoopbackHttpServer::requests() const {
