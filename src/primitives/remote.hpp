@@ -56,7 +56,7 @@ public:
     Shell shell() const { return shell_; }
 
 private:
-    RccResult exec(int step, const HostCommand& hc);
+    RccResult exec(int step, const HostCommand& hc, bool must_succeed);
     Env& env_;
     std::string host_;
     std::string user_;

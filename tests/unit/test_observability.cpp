@@ -143,4 +143,30 @@ BOOST_AUTO_TEST_CASE(active_spans_nest_and_restore_the_outer_one) {
     BOOST_TEST(spans[0].context.trace_id == outer->context().trace_id);
 }
 
+BOOST_AUTO_TEST_CASE(a_host_change_that_exits_non_zero_is_an_error_span_and_a_check_is_not) {
+    Demo d;
+    RecordingRcc hosts;
+    hosts.answer("virt-install", RccResult{true, {}, 1, {}, "no"});
+    NativePrimitives native(hosts, d.clock, d.config);
+    d.ctx.primitives = &native;
+    auto o = d.run("vm_kvm", "build", 1501);
+    BOOST_TEST(o.status == Status::failed);
+    int failed_changes = 0, answered_checks = 0;
+    for (const auto& s : d.tracer.spans()) {
+        if (s.name.rfind("host ", 0) != 0) continue;
+        std::string exit_code;
+        for (const auto& [k, v] : s.attributes)
+            if (k == "exit_code") exit_code = v;
+        if (!s.error.empty()) {
+            ++failed_changes;
+            BOOST_TEST(s.error == "exit code 1");
+            BOOST_TEST(s.name.find("cloudinit_kvm.build") != std::string::npos, s.name);
+        } else if (exit_code != "0") {
+            ++answered_checks;  // "not there yet" is an answer, not an error
+        }
+    }
+    BOOST_TEST(failed_changes == 1);
+    BOOST_TEST(answered_checks >= 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
