@@ -62,6 +62,10 @@ private:
 namespace secrets {
 void remember(std::string_view value);  // values shorter than 4 characters are ignored
 std::string redact(std::string_view text);
+// Hides the value of every `key: value` / `key=value` / `"key": "value"` whose key names a
+// secret (password, token, secret, api_key, pre_shared_key, psk, private_key), remembered or
+// not: the sinks' second line of defence when a message quotes a whole resource.
+std::string redact_fields(std::string_view text);
 }  // namespace secrets
 
 }  // namespace cloudcix::drivers

@@ -18,6 +18,8 @@
 
 namespace cloudcix::drivers {
 
+class Metrics;
+
 // The ports one run uses. Non-owning: the embedder keeps them alive and thread-safe.
 struct Context {
     const Registry* registry = nullptr;  // null: builtin_registry()
@@ -28,6 +30,7 @@ struct Context {
     Notifier* notifier = nullptr;        // null: notifications are logged, not sent
     Clock* clock = nullptr;              // null: system_clock()
     LogSink* log = nullptr;              // null: nothing is logged
+    Metrics* metrics = nullptr;          // null: no metrics (include/cloudcix_drivers/metrics.hpp)
     Config config;
 };
 

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "cloudcix_drivers/log.hpp"
+#include "cloudcix_drivers/metrics.hpp"
 #include "cloudcix_drivers/quote.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
@@ -16,6 +17,15 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
 struct Rejected {};  // ends a run early; the outcome is already filled in
+
+// A step's span, active on this thread while it lives: API requests and host commands made
+// during the step become its children.
+struct Step {
+    Step(std::unique_ptr<Span> s, Tracer* tracer) : span(std::move(s)), active(tracer, span->context()) {}
+    Span* operator->() const { return span.get(); }
+    std::unique_ptr<Span> span;
+    ActiveSpan active;
+};
 
 class Run {
 public:
@@ -36,11 +46,16 @@ public:
         SpanContext parent = SpanContext::from_traceparent(options_.traceparent);
         root_ = start_span(o_.driver + "." + o_.verb, parent.valid() ? &parent : nullptr);
         o_.trace_id = root_->context().trace_id;
+        // A task continued from a caller's context was consumed from a queue or a request.
+        root_->set_kind(parent.valid() ? SpanKind::consumer : SpanKind::internal);
         root_->set_attribute("driver", o_.driver);
         root_->set_attribute("verb", o_.verb);
-        root_->set_attribute("resource", std::to_string(o_.resource_id));
+        root_->set_number("resource", o_.resource_id);
         IaasClient::set_thread_traceparent(root_->context().traceparent());
+        const std::string m_driver = spec_ ? o_.driver : "unknown", m_verb = spec_ ? o_.verb : "unknown";
+        if (ctx_.metrics) ctx_.metrics->task_started(m_driver, m_verb);
         try {
+            ActiveSpan active(ctx_.tracer, root_->context());
             body();
         } catch (const Rejected&) {
         } catch (const std::exception& e) {
@@ -52,7 +67,14 @@ public:
         IaasClient::set_thread_traceparent({});
         o_.timings.total = duration_cast<microseconds>(std::chrono::steady_clock::now() - start);
         root_->set_attribute("outcome", to_string(o_.status));
-        if (!o_.errors.empty()) root_->set_error(o_.errors.front().code);
+        if (o_.state_before) root_->set_attribute("state_before", to_string(*o_.state_before));
+        if (o_.state_after) root_->set_attribute("state_after", to_string(*o_.state_after));
+        if (!o_.errors.empty()) root_->set_attribute("error.code", o_.errors.front().code);
+        if (o_.status == Status::postponed) root_->set_number("retry_after_ms", o_.retry_after.count());
+        // Skipped and postponed runs are normal traffic, not errors.
+        if (o_.status == Status::failed || o_.status == Status::rejected)
+            root_->set_error(o_.errors.empty() ? std::string(to_string(o_.status)) : o_.errors.front().code);
+        if (ctx_.metrics) ctx_.metrics->task_finished(m_driver, m_verb, o_);
         log(o_.status == Status::failed ? LogLevel::error : LogLevel::info,
             std::string("outcome ") + std::string(to_string(o_.status)) + describe_errors());
         root_->end();
@@ -94,6 +116,8 @@ private:
         if (ctx_.tracer) return ctx_.tracer->start_span(name, parent);
         return noop_.start_span(name, parent);
     }
+
+    Step step(const std::string& name, const SpanContext& parent) { return Step(start_span(name, &parent), ctx_.tracer); }
 
     void log(LogLevel level, std::string message) {
         if (ctx_.log == nullptr) return;
@@ -143,7 +167,7 @@ private:
 
     // GET the resource and validate what the engine itself needs (an integer state it knows).
     json::object read_resource() {
-        auto span = start_span("read", &root_->context());
+        auto span = step("read", root_->context());
         ApiReply r = ctx_.iaas->read(spec_->service, o_.resource_id);
         if (!r.ok()) {
             span->set_error(r.message);
@@ -172,7 +196,7 @@ private:
     }
 
     bool patch_state(State s, const json::object& extra, std::string& error) {
-        auto span = start_span("update " + std::string(to_string(s)), &root_->context());
+        auto span = step("update " + std::string(to_string(s)), root_->context());
         json::object body = extra;
         body["state"] = static_cast<int>(s);
         ApiReply r = ctx_.iaas->update(spec_->service, o_.resource_id, body);
@@ -245,6 +269,8 @@ private:
             auto t0 = std::chrono::steady_clock::now();
             hold_ = ctx_.lock->acquire(keys, std::chrono::steady_clock::now() + ctx_.config.lock_timeout);
             o_.timings.lock_wait = duration_cast<microseconds>(std::chrono::steady_clock::now() - t0);
+            span->set_number("wait_us", o_.timings.lock_wait.count());
+            if (ctx_.metrics) ctx_.metrics->lock_waited(o_.driver, o_.verb, o_.timings.lock_wait, hold_ != nullptr);
             if (!hold_) {
                 o_.status = Status::postponed;
                 o_.retry_after = ctx_.config.lock_retry;
@@ -262,7 +288,7 @@ private:
         VerbContext& vctx = *vctx_;
         Dependency dep;
         {
-            auto span = start_span("prerequisites", &root_->context());
+            auto span = step("prerequisites", root_->context());
             try {
                 if (spec_->prerequisites) dep = spec_->prerequisites(vctx);
             } catch (const ApiFailure& e) {
@@ -300,7 +326,7 @@ private:
 
         Plan plan;
         try {
-            auto span = start_span("plan", &root_->context());
+            auto span = step("plan", root_->context());
             plan = spec_->plan(vctx);
         } catch (const FieldError& e) {
             fail(ErrorNumber::bad_field, e.what());
@@ -344,7 +370,7 @@ private:
         bool ok = true;
         for (std::size_t i = 0; i < plan.calls.size() && ok; ++i) {
             const auto& call = plan.calls[i];
-            auto step = start_span(call.name(), &span->context());
+            auto step_span = step(call.name(), span->context());
             log(LogLevel::info, "step " + std::to_string(i + 1) + "/" + std::to_string(plan.calls.size()) + " " + call.name() + " started");
             auto s0 = std::chrono::steady_clock::now();
             PrimitiveResult r = ctx_.primitives->call(call);
@@ -361,7 +387,7 @@ private:
             else if (r.failure == PrimitiveFailure::channel) n = ErrorNumber::host_unreachable;
             else if (r.failure == PrimitiveFailure::timeout) n = ErrorNumber::primitive_timeout;
             else if (r.failure == PrimitiveFailure::bad_argument) n = ErrorNumber::primitive_bad_argument;
-            step->set_error(r.message);
+            step_span->set_error(r.message);
             fail(n, call.name() + " (step " + std::to_string(i + 1) + " of " + std::to_string(plan.calls.size()) + "): " + r.message);
         }
         o_.timings.execute = duration_cast<microseconds>(std::chrono::steady_clock::now() - t0);
@@ -370,7 +396,7 @@ private:
 
     void notify() {
         if (!spec_->notifications || !vctx_) return;
-        auto span = start_span("notify", &root_->context());
+        auto span = step("notify", root_->context());
         try {
             for (const auto& n : spec_->notifications(*vctx_, o_)) {
                 if (n.to.empty()) continue;

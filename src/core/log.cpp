@@ -25,8 +25,10 @@ std::shared_mutex& registry_mutex() {
     static std::shared_mutex m;
     return m;
 }
-std::set<std::string>& registry() {
-    static std::set<std::string> s;
+// Kept longest first, so a secret that contains another one is hidden whole; sorted when
+// remembered, not on every redact() (spans and log lines call it on the task's thread).
+std::vector<std::string>& registry() {
+    static std::vector<std::string> s;
     return s;
 }
 }  // namespace
@@ -34,19 +36,18 @@ std::set<std::string>& registry() {
 void remember(std::string_view value) {
     if (value.size() < 4) return;
     std::unique_lock lock(registry_mutex());
-    registry().emplace(value);
+    auto& r = registry();
+    if (std::find(r.begin(), r.end(), value) != r.end()) return;
+    r.emplace_back(value);
+    std::stable_sort(r.begin(), r.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
 std::string redact(std::string_view text) {
     std::string out(text);
     std::shared_lock lock(registry_mutex());
-    // Longest first, so a secret that contains another one is hidden whole.
-    std::vector<const std::string*> ordered;
-    for (const auto& s : registry()) ordered.push_back(&s);
-    std::sort(ordered.begin(), ordered.end(), [](auto* a, auto* b) { return a->size() > b->size(); });
-    for (const auto* s : ordered) {
-        for (std::size_t pos = out.find(*s); pos != std::string::npos; pos = out.find(*s, pos + 3))
-            out.replace(pos, s->size(), "***");
+    for (const auto& s : registry()) {
+        for (std::size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + 3))
+            out.replace(pos, s.size(), "***");
     }
     return out;
 }
@@ -61,7 +62,7 @@ void StreamLogSink::write(const LogRecord& r) {
     gmtime_r(&t, &tm);
     std::ostringstream line;
     line << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ") << ' ' << to_string(r.level) << ' ' << r.logger << ": "
-         << secrets::redact(r.message);
+         << secrets::redact_fields(secrets::redact(r.message));
     if (!r.trace_id.empty()) line << " [trace " << r.trace_id << ']';
     std::lock_guard lock(mutex_);
     out_ << line.str() << '\n' << std::flush;
@@ -69,7 +70,7 @@ void StreamLogSink::write(const LogRecord& r) {
 
 void MemoryLogSink::write(const LogRecord& record) {
     LogRecord r = record;
-    r.message = secrets::redact(r.message);
+    r.message = secrets::redact_fields(secrets::redact(r.message));
     std::lock_guard lock(mutex_);
     records_.push_back(std::move(r));
 }

@@ -39,7 +39,12 @@ std::string random_hex(std::size_t digits) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string s(digits, '0');
     do {
-        for (auto& c : s) c = kHex[rng() & 0xF];
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < digits; ++i) {
+            if (i % 16 == 0) bits = rng();  // 16 hex digits per draw
+            s[i] = kHex[bits & 0xF];
+            bits >>= 4;
+        }
     } while (s.find_first_not_of('0') == std::string::npos);  // all-zero ids are invalid
     return s;
 }
@@ -82,6 +87,32 @@ SpanContext SpanContext::generate(std::string_view trace_id) {
     c.span_id = random_hex(16);
     return c;
 }
+
+namespace {
+thread_local Tracer* t_active_tracer = nullptr;
+thread_local const SpanContext* t_active_context = nullptr;
+const SpanContext kNoContext{};
+}  // namespace
+
+ActiveSpan::ActiveSpan(Tracer* tracer, const SpanContext& context) noexcept
+    : previous_tracer_(t_active_tracer), previous_context_(t_active_context), context_(context) {
+    t_active_tracer = tracer;
+    t_active_context = &context_;
+}
+
+ActiveSpan::~ActiveSpan() {
+    t_active_tracer = previous_tracer_;
+    t_active_context = previous_context_;
+}
+
+std::unique_ptr<Span> ActiveSpan::start_child(std::string_view name, SpanKind kind) {
+    if (t_active_tracer == nullptr || t_active_context == nullptr) return nullptr;
+    auto span = t_active_tracer->start_span(name, t_active_context);
+    if (span) span->set_kind(kind);
+    return span;
+}
+
+const SpanContext& ActiveSpan::current() noexcept { return t_active_context ? *t_active_context : kNoContext; }
 
 std::vector<std::string> lock_order(std::vector<std::string> keys) {
     std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {

@@ -1,9 +1,12 @@
 #include "cloudcix_drivers/iaas/client.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "cloudcix_drivers/log.hpp"
+#include "cloudcix_drivers/ports/tracer.hpp"
 
 namespace cloudcix::drivers {
 namespace {
@@ -60,6 +63,35 @@ std::string error_text(const boost::json::value& body, std::string_view raw) {
     return std::string(raw.substr(0, 200));
 }
 
+// One request through the transport, as a client span of the thread's active span (when a
+// tracer is active) whose context travels as `traceparent`; otherwise the thread's traceparent.
+HttpResponse traced_send(Transport& transport, HttpRequest& req) {
+    // Named "METHOD /path/" (no scheme, host or query); url.full keeps the host, not the query.
+    std::string_view url = std::string_view(req.url).substr(0, req.url.find('?'));
+    std::string_view path = url;
+    if (auto scheme = path.find("://"); scheme != std::string_view::npos) {
+        path.remove_prefix(scheme + 3);
+        path.remove_prefix(std::min(path.size(), path.find('/')));
+    }
+    auto span = ActiveSpan::start_child(req.method + " " + std::string(path), SpanKind::client);
+    if (span) {
+        span->set_attribute("http.request.method", req.method);
+        span->set_attribute("url.full", url);
+        req.headers.emplace_back("traceparent", span->context().traceparent());
+    } else if (ActiveSpan::current().valid()) {
+        req.headers.emplace_back("traceparent", ActiveSpan::current().traceparent());
+    } else if (!t_traceparent.empty()) {
+        req.headers.emplace_back("traceparent", t_traceparent);
+    }
+    HttpResponse resp = transport.send(req);
+    if (span) {
+        if (resp.status != 0) span->set_number("http.response.status_code", resp.status);
+        if (resp.status == 0) span->set_error(resp.error.empty() ? "no response" : resp.error);
+        else if (resp.status >= 400) span->set_error("HTTP " + std::to_string(resp.status));
+    }
+    return resp;
+}
+
 }  // namespace
 
 std::string in_list(const std::vector<long long>& ids) {
@@ -112,7 +144,7 @@ bool IaasClient::ensure_token(std::string& token, std::string& error, bool force
                                                                {"password", settings_.password},
                                                                {"api_key", settings_.api_key}}),
                     settings_.request_timeout};
-    HttpResponse resp = transport_.send(req);
+    HttpResponse resp = traced_send(transport_, req);
     ++logins_;
     if (resp.status == 0) {
         error = describe("POST", url) + ": " + secrets::redact(resp.error);
@@ -143,10 +175,9 @@ ApiReply IaasClient::send_once(std::string_view method, const std::string& url, 
     req.method = std::string(method);
     req.url = url;
     req.headers = {{"X-Auth-Token", token}, {"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    if (!t_traceparent.empty()) req.headers.emplace_back("traceparent", t_traceparent);
     req.body = body;
     req.timeout = settings_.request_timeout;
-    HttpResponse resp = transport_.send(req);
+    HttpResponse resp = traced_send(transport_, req);
 
     ApiReply r;
     r.status = resp.status;

@@ -77,9 +77,24 @@ void Remote::fail(int step, const std::string& cmd, const RccResult& r, bool cha
                                              : PrimitiveFailure::command}};
 }
 
+// One host command, as a client span of the thread's active span (the engine's primitive step).
+// The command text stays out of the span: only where it ran and how it ended.
+RccResult Remote::exec(int step, const HostCommand& hc, bool must_succeed) {
+    auto span = ActiveSpan::start_child("host " + env_.call.name() + " step " + std::to_string(step), SpanKind::client);
+    if (!span) return env_.rcc.run(hc);
+    span->set_attribute("host", host_);
+    span->set_attribute("user", user_);
+    span->set_number("step", step);
+    RccResult r = env_.rcc.run(hc);
+    if (!r.channel_ok) span->set_error("channel: " + r.channel_error);
+    else span->set_number("exit_code", r.exit_code);
+    if (r.channel_ok && must_succeed && r.exit_code != 0) span->set_error("exit code " + std::to_string(r.exit_code));
+    return r;
+}
+
 RccResult Remote::probe(int step, const std::string& cmd, std::string assumed_out, int assumed_exit) {
     HostCommand hc{host_, user_, shell_, cmd, std::chrono::milliseconds(120000), std::move(assumed_out), assumed_exit};
-    RccResult r = env_.rcc.run(hc);
+    RccResult r = exec(step, hc, false);  // a check: any exit code is an answer
     if (!r.channel_ok) fail(step, cmd, r, true);
     if (r.timed_out) fail(step, cmd, r, false);
     return r;
@@ -87,7 +102,7 @@ RccResult Remote::probe(int step, const std::string& cmd, std::string assumed_ou
 
 RccResult Remote::run(int step, const std::string& cmd) {
     HostCommand hc{host_, user_, shell_, cmd, std::chrono::milliseconds(600000), {}, 0};
-    RccResult r = env_.rcc.run(hc);
+    RccResult r = exec(step, hc, true);
     if (!r.channel_ok) fail(step, cmd, r, true);
     if (r.timed_out || r.exit_code != 0) fail(step, cmd, r, false);
     done_.push_back(cmd);

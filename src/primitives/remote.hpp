@@ -12,6 +12,7 @@
 #include "cloudcix_drivers/ports/clock.hpp"
 #include "cloudcix_drivers/ports/primitives.hpp"
 #include "cloudcix_drivers/ports/rcc.hpp"
+#include "cloudcix_drivers/ports/tracer.hpp"
 #include "cloudcix_drivers/quote.hpp"
 
 namespace cloudcix::drivers::prim {
@@ -55,6 +56,7 @@ public:
     Shell shell() const { return shell_; }
 
 private:
+    RccResult exec(int step, const HostCommand& hc, bool must_succeed);
     Env& env_;
     std::string host_;
     std::string user_;
