@@ -5,13 +5,16 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../common/wiring.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
+#include "cloudcix_drivers/robot.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
 
@@ -20,7 +23,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: cloudcix-drivers COMMAND [ARGS] [OPTIONS]
+constexpr const char* kUsageHead = R"(usage: cloudcix-drivers COMMAND [ARGS] [OPTIONS]
 
 commands:
   list                         every driver.verb, one a line (51)
@@ -32,15 +35,10 @@ commands:
 
 options:
   --json                       (run) print the Outcome as JSON on stdout
-  --hosts dry-run              host channel: print each host command instead of running it
-                               (the default against the embedded demo region; required to be
-                               explicit against a real IaaS URL)
-  --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
-  --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
-  --quiet                      only warnings and errors on stderr
   -h, --help                   this text
-
+)";
+constexpr const char* kUsageTail = R"(
 exit codes: 0 succeeded, 1 failed, 2 usage error or rejected, 3 skipped, 4 postponed
 environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
              CLOUDCIX_API_PASSWORD, CLOUDCIX_API_KEY, CLOUDCIX_SEND_TO_FAIL, ...
@@ -49,11 +47,8 @@ environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
 struct Options {
     std::vector<std::string> positional;
     bool json = false;
-    bool quiet = false;
     bool once = false;
-    std::string hosts;
-    std::string iaas_url;
-    std::string membership_url;
+    cloudcix::examples::IaasOptions iaas;
     int threads = 2;
 };
 
@@ -71,20 +66,14 @@ Options parse(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage;
+            std::cout << kUsageHead << cloudcix::examples::iaas_options_usage << kUsageTail;
             std::exit(0);
         } else if (a == "--json") {
             o.json = true;
-        } else if (a == "--quiet") {
-            o.quiet = true;
         } else if (a == "--once") {
             o.once = true;
-        } else if (a == "--hosts") {
-            o.hosts = value(a);
-        } else if (a == "--iaas-url") {
-            o.iaas_url = value(a);
-        } else if (a == "--membership-url") {
-            o.membership_url = value(a);
+        } else if (cloudcix::examples::take_iaas_option(o.iaas, argc, argv, i, usage_error)) {
+            continue;
         } else if (a == "--threads") {
             try {
                 o.threads = std::stoi(value(a));
@@ -111,57 +100,14 @@ long long parse_id(const std::string& s) {
     usage_error("resource id must be an integer, got '" + s + "'");
 }
 
-// Everything one invocation wires together. The embedded demo region is the default.
-struct Wiring {
-    ccx::Config config = ccx::Config::from_environment();
-    std::shared_ptr<ccx::IaasRegion> region;
-    std::unique_ptr<ccx::Transport> transport;
-    std::unique_ptr<ccx::IaasClient> iaas;
-    ccx::InProcessLock lock;
-    std::unique_ptr<ccx::Rcc> rcc;
-    std::unique_ptr<ccx::NativePrimitives> primitives;
-    ccx::StreamLogSink log;
-    ccx::OutboxNotifier outbox{std::cerr};
-    ccx::Context ctx;
-
-    explicit Wiring(const Options& o, std::ostream& commands)
-        : log(std::cerr, o.quiet ? ccx::LogLevel::warning : ccx::LogLevel::info) {
-        if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
-        if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
-        bool demo = config.iaas.iaas_url.empty();
-        if (demo) {
-            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) "
-                         "with dry-run hosts\n";
-            region = ccx::IaasRegion::demo();
-            transport = std::make_unique<ccx::MemoryIaas>(region);
-            auto creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
-            config.iaas.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
-            config.iaas.membership_url = std::string(ccx::MemoryIaas::membership_url);
-            config.iaas.username = std::string(creds.at("email").as_string());
-            config.iaas.password = std::string(creds.at("password").as_string());
-            config.iaas.api_key = std::string(creds.at("api_key").as_string());
-            config.send_to_fail = {"noc@demo.cloudcix.local"};
-            config.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
-            ccx::secrets::remember(config.iaas.password);
-            ccx::secrets::remember(config.iaas.api_key);
-        } else {
-            usage_error("--iaas-url " + config.iaas.iaas_url +
-                        ": this build has no network transport to reach it; use the embedded demo region");
-        }
-        std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
-        if (hosts != "dry-run") usage_error("unknown --hosts '" + hosts + "' (dry-run)");
-        rcc = std::make_unique<ccx::DryRunRcc>(commands);
-        iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
-        primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
-        ctx.iaas = iaas.get();
-        ctx.lock = &lock;
-        ctx.primitives = primitives.get();
-        ctx.notifier = &outbox;
-        ctx.log = &log;
-        ctx.config = config;
+// The shared wiring (examples/common); an unusable combination of options is a usage error.
+std::unique_ptr<cloudcix::examples::Wiring> wire(const Options& o, std::ostream& commands) {
+    try {
+        return std::make_unique<cloudcix::examples::Wiring>(o.iaas, commands, "cloudcix-drivers");
+    } catch (const std::invalid_argument& e) {
+        usage_error(e.what());
     }
-};
+}
 
 std::string states(const ccx::Outcome& o) {
     auto name = [](const std::optional<ccx::State>& s) { return s ? std::string(ccx::to_string(*s)) : std::string("?"); };
@@ -199,7 +145,8 @@ int cmd_explain(const Options& o) {
 int cmd_run(const Options& o) {
     if (o.positional.size() != 4) usage_error("run takes DRIVER VERB ID");
     long long id = parse_id(o.positional[3]);
-    Wiring w(o, std::cerr);
+    auto wp = wire(o, std::cerr);
+    auto& w = *wp;
     auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id);
     print_outcome(outcome, o.json);
     return ccx::exit_code(outcome.status);
@@ -209,7 +156,8 @@ int cmd_plan(const Options& o) {
     if (o.positional.size() != 4) usage_error("plan takes DRIVER VERB ID");
     long long id = parse_id(o.positional[3]);
     std::ostringstream ignored;
-    Wiring w(o, ignored);
+    auto wp = wire(o, ignored);
+    auto& w = *wp;
     auto report = ccx::plan(w.ctx, o.positional[1], o.positional[2], id);
     if (report.outcome.status != ccx::Status::succeeded) {
         print_outcome(report.outcome, o.json);
@@ -232,7 +180,8 @@ int cmd_plan(const Options& o) {
 }
 
 int cmd_robot(const Options& o) {
-    Wiring w(o, std::cerr);
+    auto wp = wire(o, std::cerr);
+    auto& w = *wp;
     std::mutex out_mutex;
     std::map<std::string, int> counts;
     std::unique_ptr<ccx::ThreadPoolDispatcher> pool;
@@ -245,40 +194,18 @@ int cmd_robot(const Options& o) {
         }
         if (outcome.status == ccx::Status::postponed) pool->dispatch(t, outcome.retry_after);
     });
-    for (int round = 1;; ++round) {
-        auto reply = w.iaas->call("GET", "run_robot/", nullptr);
-        if (!reply.ok()) {
-            std::cerr << "cloudcix-drivers: run_robot failed: " << reply.message << "\n";
-            return 1;
-        }
-        const auto& content = reply.content.as_object();
-        const auto& projects = content.at("project_ids").as_array();
-        if (projects.empty()) {
-            std::cerr << "cloudcix-drivers: run_robot lists no work; done after " << round - 1 << " round(s)\n";
-            break;
-        }
-        int dispatched = 0;
-        for (const auto& [driver, lists] : content.at("resource").as_object())
-            for (const auto& [verb, ids] : lists.as_object()) {
-                if (verb == "quiesced_update" || verb == "running_update") continue;  // legacy duplicates
-                for (const auto& id : ids.as_array()) {
-                    pool->dispatch({std::string(driver), std::string(verb), id.as_int64(), {}}, std::chrono::milliseconds(0));
-                    ++dispatched;
-                }
-            }
-        std::cerr << "cloudcix-drivers: round " << round << ": " << dispatched << " task(s) for " << projects.size()
-                  << " project(s)\n";
-        pool->wait_idle(std::chrono::minutes(10));
-        json::value ack = json::object{{"project_ids", projects}};
-        auto acked = w.iaas->call("POST", "run_robot/", &ack);
-        if (!acked.ok()) std::cerr << "cloudcix-drivers: acknowledging run_robot failed: " << acked.message << "\n";
-        if (o.once) break;
-    }
+    ccx::RobotLoopOptions loop;
+    loop.once = o.once;
+    loop.until_idle = true;
+    loop.after_dispatch = [&](const ccx::RobotWork&) { pool->wait_idle(std::chrono::minutes(10)); };
+    loop.log = [](const std::string& line) { std::cerr << "cloudcix-drivers: " << line << "\n"; };
+    auto result = ccx::run_robot_loop(*w.iaas, *pool, loop);
     pool->stop();
+    std::cerr << "cloudcix-drivers: run_robot lists no more work; done after " << result.rounds << " round(s)\n";
     std::cerr << "cloudcix-drivers: outcomes:";
     for (const auto& [status, n] : counts) std::cerr << " " << status << "=" << n;
     std::cerr << "\n";
-    return 0;
+    return result.errors == 0 ? 0 : 1;
 }
 
 }  // namespace
