@@ -5,6 +5,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "cloudcix_drivers/transport/http.hpp"
+
 namespace cloudcix::examples {
 
 namespace ccx = cloudcix::drivers;
@@ -63,8 +65,15 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
         ccx::secrets::remember(config.iaas.password);
         ccx::secrets::remember(config.iaas.api_key);
     } else {
-        throw std::invalid_argument("--iaas-url " + config.iaas.iaas_url +
-                                    ": this build has no network transport to reach it; use the embedded demo region");
+        if (config.iaas.membership_url.empty())
+            throw std::invalid_argument("--membership-url (or $CLOUDCIX_MEMBERSHIP_URL) is required with --iaas-url");
+        if (config.iaas.username.empty() || config.iaas.password.empty())
+            throw std::invalid_argument("$CLOUDCIX_API_USERNAME and $CLOUDCIX_API_PASSWORD are required with --iaas-url");
+        ccx::secrets::remember(config.iaas.password);
+        ccx::secrets::remember(config.iaas.api_key);
+        ccx::HttpOptions http;
+        http.log = &log;
+        transport = std::make_unique<ccx::HttpTransport>(http);
     }
     std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
     if (hosts.empty()) throw std::invalid_argument("--hosts is required against a real IaaS (dry-run)");

@@ -45,6 +45,7 @@ struct Job {
     std::string driver, verb;
     steady::time_point delivered;
     steady::time_point due;  // ETA held until this time
+    bool redelivered = false;
 };
 
 struct Done {
@@ -96,7 +97,9 @@ struct Worker::Impl {
             auto t0 = steady::now();
             ccx::Outcome outcome;
             try {
-                outcome = w.runner_(ccx::Task{job.driver, job.verb, job.task.resource_id, {}});
+                ccx::RunOptions run_options;
+                run_options.resume = job.redelivered;
+                outcome = w.runner_(ccx::Task{job.driver, job.verb, job.task.resource_id, {}}, run_options);
             } catch (const std::exception& e) {
                 outcome.driver = job.driver;
                 outcome.verb = job.verb;
@@ -170,7 +173,8 @@ struct Worker::Impl {
             conn->ack(tag);
             return;
         }
-        Job job{generation, tag, std::move(d.task), it->second.first, it->second.second, steady::now(), steady::now()};
+        Job job{generation, tag, std::move(d.task), it->second.first, it->second.second, steady::now(), steady::now(),
+                env.redelivered != 0};
         unacked[tag] = job.delivered;
         if (job.task.eta && *job.task.eta > now_wall) {
             job.due = steady::now() + duration_cast<steady::duration>(*job.task.eta - now_wall);

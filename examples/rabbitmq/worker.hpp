@@ -17,6 +17,7 @@
 #include "amqp.hpp"
 #include "cloudcix_drivers/outcome.hpp"
 #include "cloudcix_drivers/ports/dispatcher.hpp"
+#include "cloudcix_drivers/run.hpp"
 
 namespace cloudcix::rabbitmq {
 
@@ -45,7 +46,8 @@ struct WorkerStats {
 
 class Worker {
 public:
-    using Runner = std::function<cloudcix::drivers::Outcome(const cloudcix::drivers::Task&)>;
+    // options.resume is set for redelivered messages (their previous worker died mid-run).
+    using Runner = std::function<cloudcix::drivers::Outcome(const cloudcix::drivers::Task&, const cloudcix::drivers::RunOptions&)>;
     Worker(WorkerOptions options, Runner runner, std::ostream& log);
     ~Worker();
     Worker(const Worker&) = delete;

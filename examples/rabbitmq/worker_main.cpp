@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     try {
         options.broker = rmq::BrokerUrl::parse(broker);
         cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-worker");
-        rmq::Worker worker(options, [&](const ccx::Task& t) { return ccx::run(wiring.ctx, t.driver, t.verb, t.resource_id); },
+        rmq::Worker worker(options, [&](const ccx::Task& t, const ccx::RunOptions& ro) { return ccx::run(wiring.ctx, t.driver, t.verb, t.resource_id, ro); },
                            std::cerr);
         g_worker = &worker;
         struct sigaction sa{};
