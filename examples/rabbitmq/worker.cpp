@@ -394,7 +394,14 @@ struct Worker::Impl {
                     if (!conn) done.clear();
                     if (running == 0 && jobs.empty() && done.empty()) break;
                 }
-                wait_wake(200, -1);
+                // Keep servicing the connection (heartbeats) while the last verbs finish; new
+                // deliveries are ignored and go back to the queue when the channel closes.
+                try {
+                    wait_wake(200, conn ? conn->fd() : -1);
+                    if (conn) read_deliveries();
+                } catch (const std::exception& e) {
+                    lose_connection(e.what());
+                }
                 continue;
             }
             if (!conn) {
