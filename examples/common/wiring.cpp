@@ -49,6 +49,11 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
     if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
     if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
     bool demo = config.iaas.iaas_url.empty();
+    // A dry run against a real IaaS would report RUNNING for a VM that was never built: there
+    // the host channel must be chosen explicitly.
+    std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
+    if (hosts.empty()) throw std::invalid_argument("--hosts is required against a real IaaS (dry-run)");
+    if (hosts != "dry-run") throw std::invalid_argument("unknown --hosts '" + hosts + "' (dry-run)");
     if (demo) {
         std::cerr << program
                   << ": no IaaS URL configured: using the embedded demo region (in memory) with dry-run hosts\n";
@@ -75,9 +80,6 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
         http.log = &log;
         transport = std::make_unique<ccx::HttpTransport>(http);
     }
-    std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-    if (hosts.empty()) throw std::invalid_argument("--hosts is required against a real IaaS (dry-run)");
-    if (hosts != "dry-run") throw std::invalid_argument("unknown --hosts '" + hosts + "' (dry-run)");
     rcc = std::make_unique<ccx::DryRunRcc>(commands);
     iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
     primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);

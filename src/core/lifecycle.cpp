@@ -48,9 +48,7 @@ public:
         } catch (...) {
             unexpected("unknown exception");
         }
-        auto unlock_start = std::chrono::steady_clock::now();
         hold_.reset();
-        (void)unlock_start;
         IaasClient::set_thread_traceparent({});
         o_.timings.total = duration_cast<microseconds>(std::chrono::steady_clock::now() - start);
         root_->set_attribute("outcome", to_string(o_.status));
@@ -63,7 +61,6 @@ public:
 
     PlanReport plan_only() {
         PlanReport report;
-        SpanContext none;
         root_ = start_span(o_.driver + "." + o_.verb + ".plan", nullptr);
         o_.trace_id = root_->context().trace_id;
         try {
@@ -261,8 +258,9 @@ private:
         resource_ = read_resource();
         skip_unless_trigger();
 
-        VerbContext vctx(*spec_, resource_, *ctx_.iaas, ctx_.config, clock_.wall());
-        vctx_ = &vctx;
+        // A member, not a local: notifications after an exception still need it.
+        vctx_.emplace(*spec_, resource_, *ctx_.iaas, ctx_.config, clock_.wall());
+        VerbContext& vctx = *vctx_;
         Dependency dep;
         {
             auto span = start_span("prerequisites", &root_->context());
@@ -376,7 +374,7 @@ private:
     }
 
     void notify() {
-        if (!spec_->notifications || vctx_ == nullptr) return;
+        if (!spec_->notifications || !vctx_) return;
         auto span = start_span("notify", &root_->context());
         try {
             for (const auto& n : spec_->notifications(*vctx_, o_)) {
@@ -402,7 +400,7 @@ private:
     std::unique_ptr<Span> root_;
     std::unique_ptr<LockHold> hold_;
     json::object resource_;
-    VerbContext* vctx_ = nullptr;
+    std::optional<VerbContext> vctx_;
     bool marked_ = false;
     bool settled_ = false;
 };

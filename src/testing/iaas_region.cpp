@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <random>
+#include <set>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -92,6 +93,7 @@ struct IaasRegion::Impl {
     std::map<std::string, std::map<long long, json::object>, std::less<>> tables;
     json::object credentials;
     std::map<std::string, std::chrono::steady_clock::time_point> tokens;
+    std::set<std::string> expired;  // tokens told to expire now
     std::chrono::seconds token_lifetime{0};
     std::size_t requests = 0;
     std::map<std::pair<std::string, long long>, std::size_t> patch_count;
@@ -155,6 +157,7 @@ struct IaasRegion::Impl {
                 if (field.substr(p + 2) == o) {
                     op = o;
                     field.resize(p);
+                    break;
                 }
         json::value holder;
         const json::value* v = lookup(service, obj, field, holder);
@@ -440,8 +443,7 @@ void IaasRegion::set_token_lifetime(std::chrono::seconds lifetime) {
 
 void IaasRegion::expire_tokens() {
     std::lock_guard lock(impl_->mutex);
-    for (auto& [t, issued] : impl_->tokens) issued = std::chrono::steady_clock::time_point{};
-    impl_->token_lifetime = impl_->token_lifetime.count() ? impl_->token_lifetime : std::chrono::seconds(1);
+    for (const auto& [t, issued] : impl_->tokens) impl_->expired.insert(t);
 }
 
 void IaasRegion::set_hook(Hook hook) {
@@ -499,7 +501,8 @@ HttpResponse IaasRegion::handle(std::string_view app, std::string_view method, s
 
     auto tok = m.tokens.find(std::string(token));
     if (token.empty() || tok == m.tokens.end()) return reply(401, json::object{{"detail", "Authentication credentials were not provided."}});
-    if (m.token_lifetime.count() > 0 && std::chrono::steady_clock::now() - tok->second >= m.token_lifetime)
+    if (m.expired.count(tok->first) ||
+        (m.token_lifetime.count() > 0 && std::chrono::steady_clock::now() - tok->second >= m.token_lifetime))
         return reply(401, json::object{{"detail", "JWT token is expired. Please login again."}});
 
     std::vector<std::string_view> parts;

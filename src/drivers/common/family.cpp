@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include "cloudcix_drivers/log.hpp"
 #include "cloudcix_drivers/registry.hpp"
 
 namespace cloudcix::drivers::family {
@@ -175,6 +176,8 @@ json::object public_copy(const json::object& obj) {
             json::array a;
             for (const auto& item : v.get_array()) a.push_back(item.is_object() ? json::value(public_copy(item.get_object())) : item);
             out[k] = std::move(a);
+        } else if (v.is_string()) {
+            out[k] = secrets::redact(v.get_string());  // a secret quoted inside another field
         } else {
             out[k] = v;
         }
