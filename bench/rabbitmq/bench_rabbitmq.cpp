@@ -10,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,6 +37,20 @@ double cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+long current_rss_kb() {
+    std::ifstream in("/proc/self/status");
+    std::string key;
+    long value = 0;
+    while (in >> key) {
+        if (key == "VmRSS:") {
+            in >> value;
+            return value;
+        }
+        in.ignore(4096, '\n');
+    }
+    return 0;
 }
 
 long peak_rss_kb() {
@@ -98,6 +114,8 @@ int worker(const std::string& url, const std::string& queue, long n) {
     ctx.notifier = &notifier;
     ctx.config = config;
 
+    // What the in-memory IaaS with N VMs costs before any task: not the worker's own memory.
+    std::printf("(ccx-worker: the in-memory IaaS with %ld VMs holds %ld kB before the first task)\n", n, current_rss_kb());
     rmq::WorkerOptions options;
     options.broker = rmq::BrokerUrl::parse(url);
     options.queue = queue;
