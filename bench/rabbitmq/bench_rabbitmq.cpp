@@ -2,6 +2,7 @@
 //   bench_rabbitmq publish URL QUEUE N      publish N vm_kvm_build tasks, args [FIRST+i]
 //   bench_rabbitmq worker  URL QUEUE N      the ccx-worker engine (2 verb threads) with the
 //                                           in-memory IaaS (N REQUESTED VMs) and recording primitives
+//   bench_rabbitmq noop    URL QUEUE N      the same engine with a runner that does nothing
 //   bench_rabbitmq raw     URL QUEUE N      rabbitmq-c basic.consume + basic.ack, nothing else
 // Each consumer prints one line: tasks/s from the first to the last task, CPU seconds of this
 // process over the same window, peak RSS.
@@ -82,6 +83,45 @@ int publish(const std::string& url, const std::string& queue, long n) {
         std::this_thread::sleep_for(milliseconds(100));
     }
     c.close();
+    return 0;
+}
+
+// The worker machinery alone (decode, hand to a verb thread, ack): a runner that does nothing,
+// like the Python no-op task.
+int noop(const std::string& url, const std::string& queue, long n) {
+    rmq::WorkerOptions options;
+    options.broker = rmq::BrokerUrl::parse(url);
+    options.queue = queue;
+    options.concurrency = 2;
+    options.quiet = true;
+    std::mutex m;
+    steady_clock::time_point first{}, last{};
+    double cpu0 = 0;
+    std::atomic<long> done{0};
+    std::ostringstream log;
+    rmq::Worker w(options, [&](const ccx::Task& t, const ccx::RunOptions&) {
+        {
+            std::lock_guard lock(m);
+            if (first == steady_clock::time_point{}) {
+                first = steady_clock::now();
+                cpu0 = cpu_seconds();
+            }
+        }
+        ccx::Outcome o;
+        o.driver = t.driver;
+        o.verb = t.verb;
+        o.resource_id = t.resource_id;
+        o.status = ccx::Status::succeeded;
+        if (++done == n) last = steady_clock::now();
+        return o;
+    }, log);
+    std::thread stopper([&] {
+        while (done.load() < n) std::this_thread::sleep_for(milliseconds(20));
+        w.stop();
+    });
+    w.run();
+    stopper.join();
+    report("ccx-worker-noop", n, first, last, cpu0, cpu_seconds());
     return 0;
 }
 
@@ -196,6 +236,7 @@ int main(int argc, char** argv) {
         if (mode == "publish") return publish(argv[2], argv[3], n);
         if (mode == "worker") return worker(argv[2], argv[3], n);
         if (mode == "raw") return raw(argv[2], argv[3], n);
+        if (mode == "noop") return noop(argv[2], argv[3], n);
     } catch (const std::exception& e) {
         std::cerr << "bench_rabbitmq: " << e.what() << "\n";
         return 1;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # 20,000 vm_kvm_build tasks, published in advance, consumed by:
-#   1. the ccx-worker engine (2 verb threads, in-memory IaaS, recording primitives: the verbs run)
+#   1. the ccx-worker engine (2 verb threads, in-memory IaaS, recording primitives: the verbs run),
+#      then the same engine with a runner that does nothing (the worker's own cost)
 #   2. Python `celery worker --pool prefork -c 2` running a no-op task of the same name
 #   3. Python `celery worker --pool solo` (skip with BENCH_SOLO=0: it takes minutes)
 #   4. a raw rabbitmq-c consume+ack loop (the limit)
@@ -67,6 +68,7 @@ PYEOF
 
 cd "$HERE"
 cpp worker
+cpp noop
 celery prefork 2
 [ "${BENCH_SOLO:-1}" = 1 ] && celery solo 1
 cpp raw
@@ -78,10 +80,11 @@ for line in open(sys.argv[1]):
     m = re.match(r"(\S+) tasks=\d+ rate=(\d+)/s cpu=([\d.]+)s peak_rss=(\d+)kB", line)
     if m:
         rows[m[1]] = (int(m[2]), float(m[3]), int(m[4]))
-w = rows["ccx-worker"]
 print()
-for name, (rate, cpu, rss) in rows.items():
-    if name == "ccx-worker":
+for mine in ("ccx-worker", "ccx-worker-noop"):
+  w = rows[mine]
+  for name, (rate, cpu, rss) in rows.items():
+    if name.startswith("ccx-worker"):
         continue
-    print(f"ccx-worker vs {name}: throughput x{w[0] / rate:.2f}, cpu/task x{(w[1] / cpu) if cpu else float('nan'):.2f}, peak RSS x{w[2] / rss:.2f}")
+    print(f"{mine} vs {name}: throughput x{w[0] / rate:.2f}, cpu/task x{(w[1] / cpu) if cpu else float('nan'):.2f}, peak RSS x{w[2] / rss:.2f}")
 PYEOF

@@ -252,6 +252,36 @@ BOOST_AUTO_TEST_CASE(malformed_messages_are_rejected_without_requeue_and_the_wor
     BOOST_TEST(worker->wait_exit(30s) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(sigterm_lets_the_running_tasks_finish_acks_them_and_exits_0) {
+    const long long first = 34001;
+    const int n = 30;
+    Region region(n, first, 40ms);  // about half a second per build
+    rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(rabbit().url()), "q_term");
+    for (int i = 0; i < n; ++i) BOOST_REQUIRE(dispatcher.dispatch({"vm_kvm", "build", first + i, {}}, 0ms));
+    auto worker = region.worker("q_term", "worker.log", {"--concurrency", "2"});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return region.count_vms(first, n, State::BUILDING) > 0; }, 120s), worker->output());
+    worker->signal(SIGTERM);
+    BOOST_TEST(worker->wait_exit(60s) == 0, worker->output());
+    int running = region.count_vms(first, n, State::RUNNING);
+    BOOST_TEST(region.count_vms(first, n, State::BUILDING) == 0);  // nothing abandoned mid-way
+    BOOST_TEST(running >= 1);
+    BOOST_TEST(running < n);
+    // Everything not run went back to the queue; nothing that ran is left there.
+    BOOST_TEST(eventually([&] { return rabbit().messages("q_term") == n - running; }, 30s), running);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_that_expires_before_its_eta_is_dropped_without_running) {
+    Region region;
+    auto worker = region.worker("q_expire", "worker.log");
+    ccx_dispatch({"vm_kvm", "build", "1501", "--broker", rabbit().url(), "--queue", "q_expire", "--countdown", "3", "--expires", "1"});
+    BOOST_TEST(eventually([&] { return worker->output().find("expired") != std::string::npos; }, 60s), worker->output());
+    BOOST_TEST((region.vm(1501) == State::REQUESTED));
+    BOOST_TEST(worker->output().find("vm_kvm.build #1501") == std::string::npos, worker->output());
+    BOOST_TEST(rabbit().messages("q_expire") == 0);
+    worker->signal(SIGTERM);
+    BOOST_TEST(worker->wait_exit(30s) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(ccx_robot_with_ccx_worker_drives_a_region_full_of_work_to_stable_states) {
     const long long first = 33001;
     const int n = 20;
