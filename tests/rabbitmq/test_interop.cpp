@@ -201,8 +201,8 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_in_the_middle_of_200_tasks_and_restarted_co
 
 BOOST_AUTO_TEST_CASE(the_worker_reconnects_after_a_broker_restart_and_finishes_the_stream) {
     const long long first = 31001;
-    const int n = 100;
-    Region region(n, first, 3ms);
+    const int n = 60;
+    Region region(n, first, 15ms);  // builds are serialised (podnet lock): ~10 s for the stream
     rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(rabbit().url()), "q_restart");
     for (int i = 0; i < n; ++i) BOOST_REQUIRE(dispatcher.dispatch({"vm_kvm", "build", first + i, {}}, 0ms));
     auto worker = region.worker("q_restart", "worker.log", {"--concurrency", "2"});
@@ -211,8 +211,11 @@ BOOST_AUTO_TEST_CASE(the_worker_reconnects_after_a_broker_restart_and_finishes_t
     int during = region.count_vms(first, n, State::RUNNING);
     rabbit().start();
     BOOST_TEST_MESSAGE("broker restarted with " << during << " of " << n << " running");
+    BOOST_TEST(during < n);  // the restart happened mid-stream
     BOOST_TEST(eventually([&] { return region.count_vms(first, n, State::RUNNING) == n; }, 300s), worker->output());
     BOOST_TEST(worker->output().find("connection lost") != std::string::npos);
+    auto out = worker->output();
+    BOOST_TEST(out.find("ccx-worker: consuming") != out.rfind("ccx-worker: consuming"), out);  // connected twice
     BOOST_TEST(worker->running());
     for (int i = 0; i < n; ++i) BOOST_TEST(region.sim->region().patches("vm", first + i) == 2u, "vm #" << first + i);
     worker->signal(SIGTERM);
