@@ -7,17 +7,17 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../common/wiring.hpp"
 #include "cloudcix_drivers/lock/check.hpp"
-#include "cloudcix_drivers/lock/peterson.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
-#include "cloudcix_drivers/notify/smtp.hpp"
-#include "cloudcix_drivers/rcc/ssh.hpp"
+#include "cloudcix_drivers/robot.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
 
@@ -26,7 +26,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: cloudcix-drivers COMMAND [ARGS] [OPTIONS]
+constexpr const char* kUsageHead = R"(usage: cloudcix-drivers COMMAND [ARGS] [OPTIONS]
 
 commands:
   list                         every driver.verb, one a line (51)
@@ -40,38 +40,13 @@ commands:
 
 options:
   --json                       (run) print the Outcome as JSON on stdout
-  --hosts dry-run              host channel: print each host command instead of running it
-                               (the default against the embedded demo region; required to be
-                               explicit against a real IaaS URL)
-  --hosts ssh                  host channel: run each host command over SSH (libssh) on the
-                               address the API gives for the server (IPv6 included)
-  --ssh-config FILE            OpenSSH client config (Host, HostName, Port, User, IdentityFile,
-                               UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config
-  --ssh-user USER              log in as USER (default: the config's User, else the primitive's
-                               user: robot / administrator)
-  --ssh-key FILE               private key to authenticate with (repeatable; default: the
-                               config's IdentityFile, ssh-agent, ~/.ssh/id_*)
-  --ssh-port PORT              SSH port (default: the config's Port, else 22)
-  --known-hosts FILE           known hosts file (default: the config's UserKnownHostsFile,
-                               else ~/.ssh/known_hosts); unknown host keys are refused
-  --ssh-accept-unknown-hosts   accept host keys that are not in the known hosts file (warned;
-                               a changed key is still refused). Not for production.
-  --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
-  --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
   --threads N                  (robot) worker threads, default 2
-  --lock-store STORE           (run, robot) Jerry lock store: memory, shm:PATH or
-                               redis://HOST:PORT/N (default: an in-process lock)
-  --lock-slots N               (run, robot) Jerry lock participants over all workers, default 16
-  --lock-lease-ms MS           Jerry lock lease, default 10000
-  --store STORE                (lock-check) the store to check, as for --lock-store
+  --store STORE                (lock-check) the store to check: memory, shm:PATH, redis://HOST:PORT/N
   --participants N             (lock-check) processes (threads for memory), default 4
   --seconds S                  (lock-check) how long to hammer, default 5
-  --mail outbox|smtp           e-mails: one JSON line each on stderr (default), or sent over SMTP
-                               (STARTTLS required) with $CLOUDCIX_EMAIL_HOST, _PORT (25), _USER,
-                               _PASSWORD, _REPLY_TO and templates from $CLOUDCIX_EMAIL_TEMPLATES
-  --quiet                      only warnings and errors on stderr
   -h, --help                   this text
-
+)";
+constexpr const char* kUsageTail = R"(
 exit codes: 0 succeeded, 1 failed, 2 usage error or rejected, 3 skipped, 4 postponed
 environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
              CLOUDCIX_API_PASSWORD, CLOUDCIX_API_KEY, CLOUDCIX_SEND_TO_FAIL, ...
@@ -80,18 +55,10 @@ environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
 struct Options {
     std::vector<std::string> positional;
     bool json = false;
-    bool quiet = false;
     bool once = false;
-    std::string mail = "outbox";
-    std::string hosts;
-    cloudcix::drivers::SshOptions ssh;
-    bool ssh_options_given = false;
-    std::string iaas_url;
-    std::string membership_url;
+    cloudcix::examples::IaasOptions iaas;
     int threads = 2;
-    std::string lock_store;
-    int lock_slots = 16;
-    int lock_lease_ms = 10000;
+    std::string store;  // lock-check
     int participants = 4;
     int seconds = 5;
 };
@@ -110,49 +77,14 @@ Options parse(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage;
+            std::cout << kUsageHead << cloudcix::examples::iaas_options_usage << kUsageTail;
             std::exit(0);
         } else if (a == "--json") {
             o.json = true;
-        } else if (a == "--quiet") {
-            o.quiet = true;
         } else if (a == "--once") {
             o.once = true;
-        } else if (a == "--hosts") {
-            o.hosts = value(a);
-        } else if (a == "--ssh-config") {
-            o.ssh.config_file = value(a);
-            o.ssh_options_given = true;
-        } else if (a == "--ssh-user") {
-            o.ssh.user = value(a);
-            o.ssh_options_given = true;
-        } else if (a == "--ssh-key") {
-            o.ssh.identity_files.push_back(value(a));
-            o.ssh_options_given = true;
-        } else if (a == "--known-hosts") {
-            o.ssh.known_hosts_file = value(a);
-            o.ssh_options_given = true;
-        } else if (a == "--ssh-accept-unknown-hosts") {
-            o.ssh.strict_host_key_checking = false;
-            o.ssh_options_given = true;
-        } else if (a == "--ssh-port") {
-            std::string v = value(a);
-            try {
-                std::size_t used = 0;
-                long port = std::stol(v, &used);
-                if (used != v.size() || port < 1 || port > 65535) throw std::out_of_range(v);
-                o.ssh.port = static_cast<unsigned>(port);
-            } catch (...) {
-                usage_error("--ssh-port needs a port number (1..65535)");
-            }
-            o.ssh_options_given = true;
-        } else if (a == "--mail") {
-            o.mail = value(a);
-            if (o.mail != "outbox" && o.mail != "smtp") usage_error("unknown --mail '" + o.mail + "' (outbox, smtp)");
-        } else if (a == "--iaas-url") {
-            o.iaas_url = value(a);
-        } else if (a == "--membership-url") {
-            o.membership_url = value(a);
+        } else if (cloudcix::examples::take_iaas_option(o.iaas, argc, argv, i, usage_error)) {
+            continue;
         } else if (a == "--threads") {
             try {
                 o.threads = std::stoi(value(a));
@@ -160,9 +92,9 @@ Options parse(int argc, char** argv) {
                 usage_error("--threads needs a number");
             }
             if (o.threads < 1 || o.threads > 256) usage_error("--threads must be between 1 and 256");
-        } else if (a == "--lock-store" || a == "--store") {
-            o.lock_store = value(a);
-        } else if (a == "--lock-slots" || a == "--lock-lease-ms" || a == "--participants" || a == "--seconds") {
+        } else if (a == "--store") {
+            o.store = value(a);
+        } else if (a == "--participants" || a == "--seconds") {
             int n = 0;
             try {
                 n = std::stoi(value(a));
@@ -170,7 +102,7 @@ Options parse(int argc, char** argv) {
                 usage_error(a + " needs a number");
             }
             if (n < 1) usage_error(a + " must be positive");
-            (a == "--lock-slots" ? o.lock_slots : a == "--lock-lease-ms" ? o.lock_lease_ms : a == "--participants" ? o.participants : o.seconds) = n;
+            (a == "--participants" ? o.participants : o.seconds) = n;
         } else if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]))) {
             usage_error("unknown option " + a);
         } else {
@@ -190,101 +122,14 @@ long long parse_id(const std::string& s) {
     usage_error("resource id must be an integer, got '" + s + "'");
 }
 
-// Everything one invocation wires together. The embedded demo region is the default.
-struct Wiring {
-    ccx::Config config = ccx::Config::from_environment();
-    std::shared_ptr<ccx::IaasRegion> region;
-    std::unique_ptr<ccx::Transport> transport;
-    std::unique_ptr<ccx::IaasClient> iaas;
-    ccx::InProcessLock lock;
-    std::unique_ptr<ccx::PetersonLock> jerry;  // --lock-store: shared with other workers
-    std::unique_ptr<ccx::Rcc> rcc;
-    std::unique_ptr<ccx::NativePrimitives> primitives;
-    ccx::StreamLogSink log;
-    ccx::OutboxNotifier outbox{std::cerr};
-    std::unique_ptr<ccx::SmtpNotifier> smtp;
-    ccx::Context ctx;
-
-    explicit Wiring(const Options& o, std::ostream& commands)
-        : log(std::cerr, o.quiet ? ccx::LogLevel::warning : ccx::LogLevel::info) {
-        if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
-        if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
-        bool demo = config.iaas.iaas_url.empty();
-        // A dry run against a real IaaS would report RUNNING for a VM that was never built:
-        // there the host channel must be chosen explicitly.
-        std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
-        if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run or ssh)");
-        if (hosts != "dry-run" && hosts != "ssh") usage_error("unknown --hosts '" + hosts + "' (dry-run, ssh)");
-        if (demo) {
-            std::cerr << "cloudcix-drivers: no IaaS URL configured: using the embedded demo region (in memory) with "
-                      << (o.hosts == "ssh" ? "hosts over SSH" : "dry-run hosts") << "\n";
-            region = ccx::IaasRegion::demo();
-            transport = std::make_unique<ccx::MemoryIaas>(region);
-            auto creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
-            config.iaas.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
-            config.iaas.membership_url = std::string(ccx::MemoryIaas::membership_url);
-            config.iaas.username = std::string(creds.at("email").as_string());
-            config.iaas.password = std::string(creds.at("password").as_string());
-            config.iaas.api_key = std::string(creds.at("api_key").as_string());
-            config.send_to_fail = {"noc@demo.cloudcix.local"};
-            config.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
-            ccx::secrets::remember(config.iaas.password);
-            ccx::secrets::remember(config.iaas.api_key);
-        } else {
-            usage_error("--iaas-url " + config.iaas.iaas_url +
-                        ": this build has no network transport to reach it; use the embedded demo region");
-        }
-        if (hosts != "ssh" && o.ssh_options_given) usage_error("the --ssh-* and --known-hosts options need --hosts ssh");
-        if (hosts == "ssh") {
-            ccx::SshOptions ssh = o.ssh;
-            ssh.log = &log;
-            rcc = std::make_unique<ccx::SshRcc>(std::move(ssh));
-        } else {
-            rcc = std::make_unique<ccx::DryRunRcc>(commands);
-        }
-        iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
-        primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
-        ctx.iaas = iaas.get();
-        ctx.lock = &lock;
-        if (!o.lock_store.empty()) {
-            try {
-                jerry = ccx::make_lock({o.lock_store, static_cast<std::size_t>(o.lock_slots),
-                                        std::chrono::milliseconds(o.lock_lease_ms)});
-            } catch (const std::invalid_argument& e) {
-                usage_error(e.what());
-            }
-            ctx.lock = jerry.get();
-        }
-        ctx.primitives = primitives.get();
-        ctx.notifier = &outbox;
-        if (o.mail == "smtp") {
-            auto env = [](const char* name) {
-                const char* v = std::getenv(name);
-                return std::string(v ? v : "");
-            };
-            ccx::SmtpOptions mail;
-            mail.host = env("CLOUDCIX_EMAIL_HOST");
-            if (mail.host.empty()) usage_error("--mail smtp needs CLOUDCIX_EMAIL_HOST");
-            if (!env("CLOUDCIX_EMAIL_PORT").empty()) {
-                try {
-                    mail.port = static_cast<unsigned>(std::stoul(env("CLOUDCIX_EMAIL_PORT")));
-                } catch (...) {
-                    usage_error("CLOUDCIX_EMAIL_PORT must be a port number");
-                }
-            }
-            mail.username = env("CLOUDCIX_EMAIL_USER");
-            mail.password = env("CLOUDCIX_EMAIL_PASSWORD");
-            mail.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
-            mail.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
-            mail.organization_url = config.organization_url;
-            mail.log = &log;
-            smtp = std::make_unique<ccx::SmtpNotifier>(std::move(mail));
-            ctx.notifier = smtp.get();
-        }
-        ctx.log = &log;
-        ctx.config = config;
+// The shared wiring (examples/common); an unusable combination of options is a usage error.
+std::unique_ptr<cloudcix::examples::Wiring> wire(const Options& o, std::ostream& commands) {
+    try {
+        return std::make_unique<cloudcix::examples::Wiring>(o.iaas, commands, "cloudcix-drivers");
+    } catch (const std::invalid_argument& e) {
+        usage_error(e.what());
     }
-};
+}
 
 std::string states(const ccx::Outcome& o) {
     auto name = [](const std::optional<ccx::State>& s) { return s ? std::string(ccx::to_string(*s)) : std::string("?"); };
@@ -322,7 +167,8 @@ int cmd_explain(const Options& o) {
 int cmd_run(const Options& o) {
     if (o.positional.size() != 4) usage_error("run takes DRIVER VERB ID");
     long long id = parse_id(o.positional[3]);
-    Wiring w(o, std::cerr);
+    auto wp = wire(o, std::cerr);
+    auto& w = *wp;
     auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id);
     print_outcome(outcome, o.json);
     return ccx::exit_code(outcome.status);
@@ -332,7 +178,8 @@ int cmd_plan(const Options& o) {
     if (o.positional.size() != 4) usage_error("plan takes DRIVER VERB ID");
     long long id = parse_id(o.positional[3]);
     std::ostringstream ignored;
-    Wiring w(o, ignored);
+    auto wp = wire(o, ignored);
+    auto& w = *wp;
     auto report = ccx::plan(w.ctx, o.positional[1], o.positional[2], id);
     if (report.outcome.status != ccx::Status::succeeded) {
         print_outcome(report.outcome, o.json);
@@ -348,9 +195,7 @@ int cmd_plan(const Options& o) {
         ccx::NativePrimitives native(capture, ccx::system_clock(), w.config);
         auto result = native.call(call);
         std::cout << "# " << i + 1 << ". " << call.name() << "\n";
-        // Generated passwords and pre-shared keys are registered secrets: never printed.
-        for (const auto& c : commands)
-            std::cout << "[" << c.user << "@" << c.host << "] " << ccx::secrets::redact(c.command) << "\n";
+        for (const auto& c : commands) std::cout << "[" << c.user << "@" << c.host << "] " << c.command << "\n";
         if (!result.ok) std::cout << "#    would fail: " << result.message << "\n";
     }
     return 0;
@@ -359,9 +204,9 @@ int cmd_plan(const Options& o) {
 int cmd_lock_check(const Options& o) {
     if (o.positional.size() != 1) usage_error("lock-check takes no arguments");
     ccx::LockConfig config;
-    config.store = o.lock_store.empty() ? "memory" : o.lock_store;
+    config.store = o.store.empty() ? (o.iaas.lock_store.empty() ? "memory" : o.iaas.lock_store) : o.store;
     config.participants = static_cast<std::size_t>(std::max(2, o.participants));  // one slot each
-    config.lease = std::chrono::milliseconds(o.lock_lease_ms);
+    config.lease = std::chrono::milliseconds(o.iaas.lock_lease_ms);
     ccx::LockCheck check;
     check.workers = o.participants;
     check.duration = std::chrono::seconds(o.seconds);
@@ -383,7 +228,8 @@ int cmd_lock_check(const Options& o) {
 }
 
 int cmd_robot(const Options& o) {
-    Wiring w(o, std::cerr);
+    auto wp = wire(o, std::cerr);
+    auto& w = *wp;
     std::mutex out_mutex;
     std::map<std::string, int> counts;
     std::unique_ptr<ccx::ThreadPoolDispatcher> pool;
@@ -396,40 +242,18 @@ int cmd_robot(const Options& o) {
         }
         if (outcome.status == ccx::Status::postponed) pool->dispatch(t, outcome.retry_after);
     });
-    for (int round = 1;; ++round) {
-        auto reply = w.iaas->call("GET", "run_robot/", nullptr);
-        if (!reply.ok()) {
-            std::cerr << "cloudcix-drivers: run_robot failed: " << reply.message << "\n";
-            return 1;
-        }
-        const auto& content = reply.content.as_object();
-        const auto& projects = content.at("project_ids").as_array();
-        if (projects.empty()) {
-            std::cerr << "cloudcix-drivers: run_robot lists no work; done after " << round - 1 << " round(s)\n";
-            break;
-        }
-        int dispatched = 0;
-        for (const auto& [driver, lists] : content.at("resource").as_object())
-            for (const auto& [verb, ids] : lists.as_object()) {
-                if (verb == "quiesced_update" || verb == "running_update") continue;  // legacy duplicates
-                for (const auto& id : ids.as_array()) {
-                    pool->dispatch({std::string(driver), std::string(verb), id.as_int64(), {}}, std::chrono::milliseconds(0));
-                    ++dispatched;
-                }
-            }
-        std::cerr << "cloudcix-drivers: round " << round << ": " << dispatched << " task(s) for " << projects.size()
-                  << " project(s)\n";
-        pool->wait_idle(std::chrono::minutes(10));
-        json::value ack = json::object{{"project_ids", projects}};
-        auto acked = w.iaas->call("POST", "run_robot/", &ack);
-        if (!acked.ok()) std::cerr << "cloudcix-drivers: acknowledging run_robot failed: " << acked.message << "\n";
-        if (o.once) break;
-    }
+    ccx::RobotLoopOptions loop;
+    loop.once = o.once;
+    loop.until_idle = true;
+    loop.after_dispatch = [&](const ccx::RobotWork&) { pool->wait_idle(std::chrono::minutes(10)); };
+    loop.log = [](const std::string& line) { std::cerr << "cloudcix-drivers: " << line << "\n"; };
+    auto result = ccx::run_robot_loop(*w.iaas, *pool, loop);
     pool->stop();
+    std::cerr << "cloudcix-drivers: run_robot lists no more work; done after " << result.rounds << " round(s)\n";
     std::cerr << "cloudcix-drivers: outcomes:";
     for (const auto& [status, n] : counts) std::cerr << " " << status << "=" << n;
     std::cerr << "\n";
-    return 0;
+    return result.errors == 0 ? 0 : 1;
 }
 
 }  // namespace

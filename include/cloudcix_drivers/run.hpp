@@ -36,6 +36,11 @@ struct Context {
 
 struct RunOptions {
     std::string traceparent;  // continue a caller's W3C trace
+    // The task is a redelivery (its previous run's worker died): a resource found in this verb's
+    // in-progress state was left there by that run and, once the lock is held, the plan runs
+    // again from it (to success or failure) instead of skipping. Only safe when the lock is
+    // shared by every process that may run the verb, or when the previous run is known dead.
+    bool resume = false;
 };
 
 // Never throws for anything the outside world can cause.

@@ -189,6 +189,7 @@ private:
 
     void skip_unless_trigger() {
         if (*o_.state_before == spec_->trigger) return;
+        if (options_.resume && *o_.state_before == spec_->in_progress) return;  // a run that died mid-way
         o_.status = Status::skipped;
         add(ErrorNumber::wrong_state, what() + " is " + std::string(to_string(*o_.state_before)) + ", not " +
                                           std::string(to_string(spec_->trigger)) + "; nothing to do");
@@ -316,7 +317,11 @@ private:
         }
 
         std::string error;
-        if (!patch_state(spec_->in_progress, {}, error)) {
+        if (*o_.state_before == spec_->in_progress) {
+            // Resuming (RunOptions::resume): the in-progress mark is already there.
+            log(LogLevel::warning, what() + " was left " + std::string(to_string(spec_->in_progress)) +
+                                       " by a run that did not finish: running its plan again");
+        } else if (!patch_state(spec_->in_progress, {}, error)) {
             o_.status = Status::failed;
             add(ErrorNumber::in_progress_refused, "could not mark " + what() + " " +
                                                       std::string(to_string(spec_->in_progress)) + ": " + error);

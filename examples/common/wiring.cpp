@@ -1,0 +1,203 @@
+#include "wiring.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+
+#include <boost/json/parse.hpp>
+
+#include "cloudcix_drivers/transport/http.hpp"
+
+namespace cloudcix::examples {
+
+namespace ccx = cloudcix::drivers;
+namespace json = boost::json;
+
+const char* const iaas_options_usage =
+    R"(  --hosts dry-run              host channel: print each host command instead of running it
+                               (the default against the embedded demo region; required to be
+                               explicit against a real IaaS URL)
+  --hosts ssh                  host channel: run each host command over SSH (libssh) on the
+                               address the API gives for the server (IPv6 included)
+  --ssh-config FILE            OpenSSH client config (Host, HostName, Port, User, IdentityFile,
+                               UserKnownHostsFile, StrictHostKeyChecking); default ~/.ssh/config
+  --ssh-user USER              log in as USER (default: the config's User, else the primitive's
+                               user: robot / administrator)
+  --ssh-key FILE               private key to authenticate with (repeatable; default: the
+                               config's IdentityFile, ssh-agent, ~/.ssh/id_*)
+  --ssh-port PORT              SSH port (default: the config's Port, else 22)
+  --known-hosts FILE           known hosts file (default: the config's UserKnownHostsFile,
+                               else ~/.ssh/known_hosts); unknown host keys are refused
+  --ssh-accept-unknown-hosts   accept host keys that are not in the known hosts file (warned;
+                               a changed key is still refused). Not for production.
+  --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
+  --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
+  --ca-file FILE               trust these CA certificates for https (default: $CLOUDCIX_CA_FILE,
+                               else the system store)
+  --insecure                   do not verify the server's certificate (warned on every connection)
+  --lock-store STORE           Jerry lock store shared by workers: memory, shm:PATH or
+                               redis://HOST:PORT/N (default: an in-process lock)
+  --lock-slots N               Jerry lock participants over all workers, default 16
+  --lock-lease-ms MS           Jerry lock lease, default 10000
+  --mail outbox|smtp           e-mails: one JSON line each on stderr (default), or sent over SMTP
+                               (STARTTLS required) with $CLOUDCIX_EMAIL_HOST, _PORT (25), _USER,
+                               _PASSWORD, _REPLY_TO and templates from $CLOUDCIX_EMAIL_TEMPLATES
+  --quiet                      only warnings and errors on stderr
+)";
+
+bool take_iaas_option(IaasOptions& o, int argc, char** argv, int& i, const std::function<void(const std::string&)>& usage_error) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+        if (i + 1 >= argc) {
+            usage_error(a + " needs a value");
+            return {};
+        }
+        return argv[++i];
+    };
+    auto number = [&](long lo, long hi) -> long {
+        std::string v = value();
+        try {
+            std::size_t used = 0;
+            long n = std::stol(v, &used);
+            if (used == v.size() && n >= lo && n <= hi) return n;
+        } catch (...) {
+        }
+        usage_error(a + " needs a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+        return lo;
+    };
+    if (a == "--hosts") {
+        o.hosts = value();
+    } else if (a == "--iaas-url") {
+        o.iaas_url = value();
+    } else if (a == "--membership-url") {
+        o.membership_url = value();
+    } else if (a == "--ca-file") {
+        o.ca_file = value();
+    } else if (a == "--insecure") {
+        o.insecure = true;
+    } else if (a == "--quiet") {
+        o.quiet = true;
+    } else if (a == "--ssh-config") {
+        o.ssh.config_file = value();
+        o.ssh_options_given = true;
+    } else if (a == "--ssh-user") {
+        o.ssh.user = value();
+        o.ssh_options_given = true;
+    } else if (a == "--ssh-key") {
+        o.ssh.identity_files.push_back(value());
+        o.ssh_options_given = true;
+    } else if (a == "--known-hosts") {
+        o.ssh.known_hosts_file = value();
+        o.ssh_options_given = true;
+    } else if (a == "--ssh-accept-unknown-hosts") {
+        o.ssh.strict_host_key_checking = false;
+        o.ssh_options_given = true;
+    } else if (a == "--ssh-port") {
+        o.ssh.port = static_cast<unsigned>(number(1, 65535));
+        o.ssh_options_given = true;
+    } else if (a == "--mail") {
+        o.mail = value();
+        if (o.mail != "outbox" && o.mail != "smtp") usage_error("unknown --mail '" + o.mail + "' (outbox, smtp)");
+    } else if (a == "--lock-store") {
+        o.lock_store = value();
+    } else if (a == "--lock-slots") {
+        o.lock_slots = static_cast<int>(number(2, 256));
+    } else if (a == "--lock-lease-ms") {
+        o.lock_lease_ms = static_cast<int>(number(1, 86400000));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+namespace {
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+}  // namespace
+
+Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view program)
+    : log(std::cerr, o.quiet ? ccx::LogLevel::warning : ccx::LogLevel::info), outbox(std::cerr) {
+    if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
+    if (!o.membership_url.empty()) config.iaas.membership_url = o.membership_url;
+    bool demo = config.iaas.iaas_url.empty();
+    // A dry run against a real IaaS would report RUNNING for a VM that was never built: there
+    // the host channel must be chosen explicitly.
+    std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
+    if (hosts.empty()) throw std::invalid_argument("--hosts is required against a real IaaS (dry-run or ssh)");
+    if (hosts != "dry-run" && hosts != "ssh") throw std::invalid_argument("unknown --hosts '" + hosts + "' (dry-run, ssh)");
+    if (hosts != "ssh" && o.ssh_options_given)
+        throw std::invalid_argument("the --ssh-* and --known-hosts options need --hosts ssh");
+    if (demo) {
+        std::cerr << program << ": no IaaS URL configured: using the embedded demo region (in memory) with "
+                  << (hosts == "ssh" ? "hosts over SSH" : "dry-run hosts") << "\n";
+        region = ccx::IaasRegion::demo();
+        transport = std::make_unique<ccx::MemoryIaas>(region);
+        auto creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
+        config.iaas.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
+        config.iaas.membership_url = std::string(ccx::MemoryIaas::membership_url);
+        config.iaas.username = std::string(creds.at("email").as_string());
+        config.iaas.password = std::string(creds.at("password").as_string());
+        config.iaas.api_key = std::string(creds.at("api_key").as_string());
+        config.send_to_fail = {"noc@demo.cloudcix.local"};
+        config.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
+        ccx::secrets::remember(config.iaas.password);
+        ccx::secrets::remember(config.iaas.api_key);
+    } else {
+        if (config.iaas.membership_url.empty())
+            throw std::invalid_argument("--membership-url (or $CLOUDCIX_MEMBERSHIP_URL) is required with --iaas-url");
+        for (const auto* url : {&config.iaas.iaas_url, &config.iaas.membership_url})
+            if (!ccx::parse_url(*url)) throw std::invalid_argument("'" + *url + "' is not an http:// or https:// URL");
+        ccx::secrets::remember(config.iaas.password);
+        ccx::secrets::remember(config.iaas.api_key);
+        ccx::HttpOptions http;
+        http.ca_file = o.ca_file;
+        http.insecure = o.insecure;
+        http.request_timeout = config.iaas.request_timeout;
+        http.log = &log;
+        transport = std::make_unique<ccx::HttpTransport>(http);
+    }
+    if (hosts == "ssh") {
+        ccx::SshOptions ssh = o.ssh;
+        ssh.log = &log;
+        rcc = std::make_unique<ccx::SshRcc>(std::move(ssh));
+    } else {
+        rcc = std::make_unique<ccx::DryRunRcc>(commands);
+    }
+    iaas = std::make_unique<ccx::IaasClient>(*transport, ccx::system_clock(), config.iaas);
+    primitives = std::make_unique<ccx::NativePrimitives>(*rcc, ccx::system_clock(), config);
+    ctx.iaas = iaas.get();
+    ctx.lock = &lock;
+    if (!o.lock_store.empty()) {
+        jerry = ccx::make_lock({o.lock_store, static_cast<std::size_t>(o.lock_slots),
+                                std::chrono::milliseconds(o.lock_lease_ms)});  // invalid_argument on a bad store
+        ctx.lock = jerry.get();
+    }
+    ctx.primitives = primitives.get();
+    ctx.notifier = &outbox;
+    if (o.mail == "smtp") {
+        ccx::SmtpOptions mail;
+        mail.host = env("CLOUDCIX_EMAIL_HOST");
+        if (mail.host.empty()) throw std::invalid_argument("--mail smtp needs CLOUDCIX_EMAIL_HOST");
+        if (!env("CLOUDCIX_EMAIL_PORT").empty()) {
+            try {
+                mail.port = static_cast<unsigned>(std::stoul(env("CLOUDCIX_EMAIL_PORT")));
+            } catch (...) {
+                throw std::invalid_argument("CLOUDCIX_EMAIL_PORT must be a port number");
+            }
+        }
+        mail.username = env("CLOUDCIX_EMAIL_USER");
+        mail.password = env("CLOUDCIX_EMAIL_PASSWORD");
+        mail.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
+        mail.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
+        mail.organization_url = config.organization_url;
+        mail.log = &log;
+        smtp = std::make_unique<ccx::SmtpNotifier>(std::move(mail));
+        ctx.notifier = smtp.get();
+    }
+    ctx.log = &log;
+    ctx.config = config;
+}
+
+}  // namespace cloudcix::examples

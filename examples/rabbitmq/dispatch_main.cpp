@@ -1,0 +1,100 @@
+// ccx-dispatch DRIVER VERB ID: publishes the message Celery's send_task would (see docs/rabbitmq.md).
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "cloudcix_drivers/log.hpp"
+#include "dispatcher.hpp"
+#include "worker.hpp"
+
+namespace ccx = cloudcix::drivers;
+namespace rmq = cloudcix::rabbitmq;
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ccx-dispatch DRIVER VERB ID [OPTIONS]
+
+Publishes the Celery protocol-2 task <DRIVER>_<VERB> with args [ID], as Python's
+app.send_task('<DRIVER>_<VERB>', args=[ID]) does, and prints its task id.
+
+options:
+  --broker URL       amqp://USER:PASS@HOST:PORT/VHOST (default: $CCX_BROKER_URL,
+                     else amqp://guest:guest@127.0.0.1:5672//)
+  --queue NAME       target queue, declared as Celery declares it (default: celery)
+  --countdown S      run no earlier than S seconds from now (Celery eta)
+  --expires S        drop the task if it has not started S seconds from now
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::cerr << "ccx-dispatch: " << message << "\n(run 'ccx-dispatch --help' for usage)\n";
+    std::exit(2);
+}
+
+double seconds_value(const std::string& name, const std::string& text) {
+    try {
+        std::size_t used = 0;
+        double v = std::stod(text, &used);
+        if (used == text.size() && v >= 0 && v < 1e9) return v;
+    } catch (...) {
+    }
+    usage_error(name + " needs a number of seconds");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* env = std::getenv("CCX_BROKER_URL");
+    std::string broker = env ? env : "amqp://guest:guest@127.0.0.1:5672//";
+    std::string queue = "celery";
+    double countdown = -1, expires = -1;
+    std::vector<std::string> positional;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "-h" || a == "--help") {
+            std::cout << kUsage;
+            return 0;
+        } else if (a == "--broker") {
+            broker = value();
+        } else if (a == "--queue") {
+            queue = value();
+        } else if (a == "--countdown") {
+            countdown = seconds_value(a, value());
+        } else if (a == "--expires") {
+            expires = seconds_value(a, value());
+        } else if (a.size() > 1 && a[0] == '-') {
+            usage_error("unknown option " + a);
+        } else {
+            positional.push_back(a);
+        }
+    }
+    if (positional.size() != 3) usage_error("takes DRIVER VERB ID");
+    rmq::CeleryTask task;
+    task.name = positional[0] + "_" + positional[1];
+    if (!rmq::Worker::task_names().count(task.name))
+        usage_error("no verb " + positional[0] + "." + positional[1] + " (see 'cloudcix-drivers list')");
+    try {
+        std::size_t used = 0;
+        task.resource_id = std::stoll(positional[2], &used);
+        if (used != positional[2].size() || task.resource_id <= 0) throw std::invalid_argument("id");
+    } catch (...) {
+        usage_error("ID must be a positive integer, got '" + positional[2] + "'");
+    }
+    auto now = system_clock::now();
+    if (countdown >= 0) task.eta = now + duration_cast<system_clock::duration>(duration<double>(countdown));
+    if (expires >= 0) task.expires = now + duration_cast<system_clock::duration>(duration<double>(expires));
+    try {
+        rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(broker), queue);
+        std::cout << dispatcher.publish(task) << "\n";
+        return 0;
+    } catch (const std::invalid_argument& e) {
+        usage_error(ccx::secrets::redact(e.what()));
+    } catch (const std::exception& e) {
+        std::cerr << "ccx-dispatch: " << ccx::secrets::redact(e.what()) << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,108 @@
+// ccx-worker: a Celery-compatible worker that runs the drivers' verbs (see docs/rabbitmq.md).
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "../common/wiring.hpp"
+#include "worker.hpp"
+
+namespace ccx = cloudcix::drivers;
+namespace rmq = cloudcix::rabbitmq;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ccx-worker [OPTIONS]
+
+Consumes Celery task-protocol-2 messages named <driver>_<verb> with args [resource_id] and runs
+each verb through the lifecycle engine. Acks after the run; SIGTERM finishes the running tasks.
+
+options:
+  --broker URL                 amqp://USER:PASS@HOST:PORT/VHOST (default: $CCX_BROKER_URL,
+                               else amqp://guest:guest@127.0.0.1:5672//)
+  --queue NAME                 queue to consume, declared as Celery declares it (default: celery)
+  --concurrency N              verbs run at once, default 2
+  --prefetch-multiplier N      unacked deliveries per verb thread, default 4
+  --heartbeat S                AMQP heartbeat in seconds, default 60 (0: off)
+  --ack-after S                ack a delivery still unacked after S seconds, default 1200
+                               (keep below the broker's consumer_timeout, 1800 s by default)
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::cerr << "ccx-worker: " << message << "\n(run 'ccx-worker --help' for usage)\n";
+    std::exit(2);
+}
+
+int number(const std::string& name, const std::string& text, int lo, int hi) {
+    try {
+        std::size_t used = 0;
+        int v = std::stoi(text, &used);
+        if (used == text.size() && v >= lo && v <= hi) return v;
+    } catch (...) {
+    }
+    usage_error(name + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+}
+
+rmq::Worker* g_worker = nullptr;
+extern "C" void on_signal(int) {
+    if (g_worker != nullptr) g_worker->stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cloudcix::examples::IaasOptions iaas;
+    rmq::WorkerOptions options;
+    const char* env = std::getenv("CCX_BROKER_URL");
+    std::string broker = env ? env : "amqp://guest:guest@127.0.0.1:5672//";
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "-h" || a == "--help") {
+            std::cout << kUsage << cloudcix::examples::iaas_options_usage;
+            return 0;
+        } else if (a == "--broker") {
+            broker = value();
+        } else if (a == "--queue") {
+            options.queue = value();
+        } else if (a == "--concurrency") {
+            options.concurrency = static_cast<unsigned>(number(a, value(), 1, 256));
+        } else if (a == "--prefetch-multiplier") {
+            options.prefetch_multiplier = static_cast<unsigned>(number(a, value(), 1, 1000));
+        } else if (a == "--heartbeat") {
+            options.heartbeat = number(a, value(), 0, 3600);
+        } else if (a == "--ack-after") {
+            options.ack_after = std::chrono::seconds(number(a, value(), 1, 86400));
+        } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, usage_error)) {
+            continue;
+        } else {
+            usage_error("unknown argument " + a);
+        }
+    }
+    if (options.queue.empty()) usage_error("--queue must not be empty");
+    options.quiet = false;
+    try {
+        options.broker = rmq::BrokerUrl::parse(broker);
+        cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-worker");
+        rmq::Worker worker(options, [&](const ccx::Task& t, const ccx::RunOptions& ro) { return ccx::run(wiring.ctx, t.driver, t.verb, t.resource_id, ro); },
+                           std::cerr);
+        g_worker = &worker;
+        struct sigaction sa{};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, nullptr);
+        sigaction(SIGINT, &sa, nullptr);
+        std::signal(SIGPIPE, SIG_IGN);
+        int rc = worker.run();
+        g_worker = nullptr;
+        return rc;
+    } catch (const std::invalid_argument& e) {
+        usage_error(ccx::secrets::redact(e.what()));
+    } catch (const std::exception& e) {
+        std::cerr << "ccx-worker: " << ccx::secrets::redact(e.what()) << "\n";
+        return 1;
+    }
+}
