@@ -14,6 +14,7 @@
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "cloudcix_drivers/transport/http.hpp"
 
 namespace ccx = cloudcix::drivers;
 namespace json = boost::json;
@@ -37,12 +38,16 @@ options:
                                explicit against a real IaaS URL)
   --iaas-url URL               IaaS API root (default: $CLOUDCIX_IAAS_URL; none: the embedded demo)
   --membership-url URL         Membership API root (default: $CLOUDCIX_MEMBERSHIP_URL)
+                               (http:// or https://; a path prefix is kept: https://h:8443/iaas/)
+  --ca-file FILE               trust these CA certificates for https (default: $CLOUDCIX_CA_FILE,
+                               else the system store)
+  --insecure                   do not verify TLS certificates (warns on every connection)
   --threads N                  (robot) worker threads, default 2
   --quiet                      only warnings and errors on stderr
   -h, --help                   this text
 
 exit codes: 0 succeeded, 1 failed, 2 usage error or rejected, 3 skipped, 4 postponed
-environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
+environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_CA_FILE, CLOUDCIX_API_USERNAME,
              CLOUDCIX_API_PASSWORD, CLOUDCIX_API_KEY, CLOUDCIX_SEND_TO_FAIL, ...
 )";
 
@@ -54,6 +59,8 @@ struct Options {
     std::string hosts;
     std::string iaas_url;
     std::string membership_url;
+    std::string ca_file;
+    bool insecure = false;
     int threads = 2;
 };
 
@@ -85,6 +92,10 @@ Options parse(int argc, char** argv) {
             o.iaas_url = value(a);
         } else if (a == "--membership-url") {
             o.membership_url = value(a);
+        } else if (a == "--ca-file") {
+            o.ca_file = value(a);
+        } else if (a == "--insecure") {
+            o.insecure = true;
         } else if (a == "--threads") {
             try {
                 o.threads = std::stoi(value(a));
@@ -145,8 +156,16 @@ struct Wiring {
             ccx::secrets::remember(config.iaas.password);
             ccx::secrets::remember(config.iaas.api_key);
         } else {
-            usage_error("--iaas-url " + config.iaas.iaas_url +
-                        ": this build has no network transport to reach it; use the embedded demo region");
+            if (config.iaas.membership_url.empty())
+                usage_error("--membership-url (or CLOUDCIX_MEMBERSHIP_URL) is required with a real IaaS URL");
+            for (const auto* url : {&config.iaas.iaas_url, &config.iaas.membership_url})
+                if (!ccx::parse_url(*url)) usage_error("'" + *url + "' is not an http:// or https:// URL");
+            ccx::HttpOptions http;
+            http.ca_file = o.ca_file;
+            http.insecure = o.insecure;
+            http.request_timeout = config.iaas.request_timeout;
+            http.log = &log;
+            transport = std::make_unique<ccx::HttpTransport>(http);
         }
         std::string hosts = o.hosts.empty() && demo ? "dry-run" : o.hosts;
         if (hosts.empty()) usage_error("--hosts is required against a real IaaS (dry-run)");
