@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "cloudcix_drivers/iaas/client.hpp"
@@ -384,6 +387,63 @@ BOOST_AUTO_TEST_CASE(lists_are_read_page_by_page_over_https) {
     BOOST_TEST(all.ok(), all.message);
     BOOST_TEST(all.items.size() == 5u);
     BOOST_TEST(t.stats().connections_opened == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(token_age_and_region_file)
+
+BOOST_AUTO_TEST_CASE(a_token_older_than_forty_minutes_is_renewed_before_it_is_used) {
+    sim::Server server(tls_server());
+    HttpTransport t(trusting());
+    ManualClock clock;
+    IaasClient client(t, clock, settings_for(server));
+    BOOST_REQUIRE(client.read("vm", 1501).ok());
+    clock.advance(39min);
+    BOOST_REQUIRE(client.read("vm", 1501).ok());
+    BOOST_TEST(client.logins() == 1);
+    clock.advance(2min);
+    BOOST_REQUIRE(client.read("vm", 1501).ok());
+    BOOST_TEST(client.logins() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(the_simulator_writes_changes_to_its_region_file_periodically_and_on_stop) {
+    char tmpl[] = "/tmp/ccx-region-XXXXXX";
+    BOOST_REQUIRE(mkdtemp(tmpl) != nullptr);
+    const std::filesystem::path dir = tmpl;
+    const std::string file = (dir / "region.json").string();
+    {
+        std::ofstream out(file);
+        out << demo_region_json();
+    }
+    auto state_in_file = [&]() -> std::int64_t {
+        std::ifstream in(file);
+        std::stringstream text;
+        text << in.rdbuf();
+        const json::value region = json::parse(text.str());
+        for (const auto& vm : region.at("vm").as_array())
+            if (vm.at("id").as_int64() == 1501) return vm.at("state").as_int64();
+        return -1;
+    };
+    {
+        sim::ServerOptions o = tls_server();
+        o.region_file = file;
+        o.save_every = 1s;
+        sim::Server server(o);
+        HttpTransport t(trusting());
+        IaasClient client(t, system_clock(), settings_for(server));
+        BOOST_REQUIRE(client.update("vm", 1501, json::object{{"state", 2}}).ok());
+        std::int64_t seen = -1;
+        for (int i = 0; i < 100 && seen != 2; ++i) {  // written by the periodic save, before any stop
+            std::this_thread::sleep_for(50ms);
+            seen = state_in_file();
+        }
+        BOOST_TEST(seen == 2);
+        BOOST_REQUIRE(client.update("vm", 1501, json::object{{"state", 4}}).ok());
+        server.stop();
+        BOOST_TEST(state_in_file() == 4);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
