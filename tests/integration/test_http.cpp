@@ -161,6 +161,25 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_closed_while_idle_is_replaced_and_t
     BOOST_TEST(t.stats().connections_opened == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_connection_is_never_sent_so_even_a_patch_is_retried_then_reported) {
+    std::string url;
+    {
+        sim::Server gone(tls_server());
+        url = gone.iaas_url() + "vm/1501/";
+    }  // stopped: nothing listens on its port any more
+    HttpOptions ho = trusting();
+    ho.backoff_base = 5ms;
+    HttpTransport t(ho);
+    auto r = t.send({"PATCH", url, {{"X-Auth-Token", "tok-secret-value-456"}}, "{\"state\": 2}", 5000ms});
+    BOOST_TEST(r.status == 0);
+    BOOST_TEST(!r.sent);
+    BOOST_TEST(contains(r.error, "PATCH https://127.0.0.1:"), r.error);
+    BOOST_TEST(contains(r.error, "connection refused"), r.error);
+    BOOST_TEST(!contains(r.error, "tok-secret-value-456"));
+    BOOST_TEST(t.stats().retries == static_cast<std::uint64_t>(ho.max_attempts - 1));
+    BOOST_TEST(t.stats().connections_opened == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_slow_server_hits_the_deadline_with_an_error_naming_method_host_and_path) {
     sim::ServerOptions o = tls_server();
     o.faults.latency = 5000ms;
