@@ -39,6 +39,8 @@ options:
                          (default 0: never)
   --idle-timeout-ms N    close keep-alive connections idle this long (default 30000)
   --threads N            server threads (default 2)
+  --chunked              send response bodies chunked (Transfer-Encoding) instead of with a
+                         Content-Length
   --fail-503 RATIO       answer this share of requests with 503 (0..1, default 0)
   --reset RATIO          reset this share of connections after reading the request, before
                          answering (0..1, default 0)
@@ -118,6 +120,8 @@ int main(int argc, char** argv) {
         } else if (a == "--threads") {
             o.threads = static_cast<int>(number(a, value(), 256));
             if (o.threads == 0) usage_error("--threads must be at least 1");
+        } else if (a == "--chunked") {
+            o.chunked = true;
         } else if (a == "--fail-503") {
             o.faults.fail_503 = ratio(a, value());
         } else if (a == "--reset") {

@@ -266,7 +266,10 @@ private:
         for (const auto& [k, v] : r.headers) response_.set(k, v);
         response_.body() = std::move(r.body);
         response_.keep_alive(request_.keep_alive());
-        response_.prepare_payload();
+        if (server_.options.chunked && !response_.body().empty())
+            response_.chunked(true);
+        else
+            response_.prepare_payload();
         lowest().expires_after(std::chrono::seconds(30));
 
         if (decision_.truncate) {

@@ -34,6 +34,7 @@ struct ServerOptions {
     std::chrono::seconds token_lifetime{0};        // 0: tokens never expire
     std::chrono::milliseconds idle_timeout{30000};  // close keep-alive connections idle this long
     int threads = 2;
+    bool chunked = false;  // send bodies with Transfer-Encoding: chunked instead of Content-Length
     Faults faults;
     std::ostream* log = nullptr;  // one line per request; null: silent
 };

@@ -38,6 +38,12 @@ std::string describe(std::string_view method, std::string_view url) {
     return std::string(method) + " " + std::string(url.substr(0, url.find('?')));
 }
 
+// "<what>: <transport error>", unless the transport's message already names the request.
+std::string failure_text(std::string_view method, std::string_view url, const std::string& error) {
+    if (error.rfind(std::string(method) + " ", 0) == 0) return secrets::redact(error);
+    return describe(method, url) + ": " + secrets::redact(error.empty() ? "no response" : error);
+}
+
 // The CloudCIX error body: {"error_code","detail"} or {"errors":{field:{error_code,detail}}}.
 std::string error_text(const boost::json::value& body, std::string_view raw) {
     if (const auto* o = body.if_object()) {
@@ -147,7 +153,7 @@ bool IaasClient::ensure_token(std::string& token, std::string& error, bool force
     HttpResponse resp = traced_send(transport_, req);
     ++logins_;
     if (resp.status == 0) {
-        error = describe("POST", url) + ": " + secrets::redact(resp.error);
+        error = failure_text("POST", url, resp.error);
         return false;
     }
     boost::system::error_code ec;
@@ -184,7 +190,7 @@ ApiReply IaasClient::send_once(std::string_view method, const std::string& url, 
     const std::string what = describe(method, url);
     if (resp.status == 0) {
         r.failure = ErrorNumber::api_unavailable;
-        r.message = what + ": " + secrets::redact(resp.error.empty() ? "no response" : resp.error);
+        r.message = failure_text(method, url, resp.error);
         return r;
     }
     boost::system::error_code ec;

@@ -190,8 +190,9 @@ struct HttpTransport::Impl {
         }
     }
 
-    // TCP connect (and TLS handshake) before `deadline`. Empty string on success.
-    std::string open(Connection& c, const ParsedUrl& u, SteadyClock::time_point deadline) {
+    // TCP connect (and TLS handshake) before `deadline`. Empty string on success; `permanent`
+    // when trying again cannot help (the certificate was refused).
+    std::string open(Connection& c, const ParsedUrl& u, SteadyClock::time_point deadline, bool& permanent) {
         std::vector<tcp::endpoint> endpoints;
         beast::error_code ec;
         auto address = asio::ip::make_address(u.host, ec);
@@ -252,8 +253,10 @@ struct HttpTransport::Impl {
         c.drive();
         if (hec) {
             long verify = SSL_get_verify_result(handle);
-            if (verify != X509_V_OK)
+            if (verify != X509_V_OK) {
+                permanent = true;
                 return std::string("TLS certificate verification failed: ") + X509_verify_cert_error_string(verify);
+            }
             return "TLS handshake failed: " + (hec == beast::error::timeout ? "timed out" : describe_error(hec));
         }
         ++handshakes;
@@ -262,7 +265,7 @@ struct HttpTransport::Impl {
 
     // One attempt on one connection (pooled or new).
     HttpResponse attempt(const HttpRequest& request, const ParsedUrl& u, const std::string& what,
-                         SteadyClock::time_point total_deadline) {
+                         SteadyClock::time_point total_deadline, bool& permanent) {
         HttpResponse out;
         const auto start = SteadyClock::now();
         const auto deadline = std::min(total_deadline, start + options.request_timeout);
@@ -272,7 +275,7 @@ struct HttpTransport::Impl {
         const bool was_pooled = c != nullptr;
         if (!c) {
             c = std::make_unique<Connection>();
-            if (auto err = open(*c, u, std::min(deadline, start + options.connect_timeout)); !err.empty()) {
+            if (auto err = open(*c, u, std::min(deadline, start + options.connect_timeout), permanent); !err.empty()) {
                 out.sent = false;
                 out.error = what + ": " + err;
                 return out;
@@ -286,6 +289,7 @@ struct HttpTransport::Impl {
         if (verb == http::verb::unknown) {
             out.sent = false;
             out.error = what + ": unknown HTTP method";
+            permanent = true;
             return out;
         }
         req.method(verb);
@@ -409,8 +413,10 @@ HttpResponse HttpTransport::send(const HttpRequest& request) {
 
     HttpResponse r;
     for (int attempt = 1;; ++attempt) {
-        r = m.attempt(request, *url, what, deadline);
-        const bool may_retry = !r.sent || (idempotent(request.method) && (r.status == 0 || retryable_status(r.status)));
+        bool permanent = false;
+        r = m.attempt(request, *url, what, deadline, permanent);
+        const bool may_retry =
+            !permanent && (!r.sent || (idempotent(request.method) && (r.status == 0 || retryable_status(r.status))));
         if (!may_retry || attempt >= m.options.max_attempts) break;
         auto wait = m.backoff(attempt);
         if (SteadyClock::now() + wait >= deadline) break;

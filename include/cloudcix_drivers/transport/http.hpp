@@ -70,6 +70,8 @@ std::optional<ParsedUrl> parse_url(std::string_view url);
 
 class HttpTransport : public Transport {
 public:
+    // Throws std::runtime_error when the trust anchors cannot be loaded (a bad CA file is a
+    // configuration error, reported once, not on every request).
     explicit HttpTransport(HttpOptions options = {});
     ~HttpTransport() override;
     HttpTransport(const HttpTransport&) = delete;
