@@ -381,9 +381,9 @@ BOOST_AUTO_TEST_SUITE(jerry_lock_wiring)
 
 BOOST_AUTO_TEST_CASE(two_runs_on_different_resources_sharing_a_host_never_overlap_their_host_work) {
     TwoBuilds t;
-    t.vm_on(1701, 12);
-    t.vm_on(1702, 12);
-    auto spans = t.run_both(1701, 1702);
+    t.vm_on(1981, 12);
+    t.vm_on(1982, 12);
+    auto spans = t.run_both(1981, 1982);
     BOOST_TEST(spans[0].calls >= 2);
     BOOST_TEST(spans[1].calls >= 2);
     BOOST_TEST(!overlap(spans[0], spans[1]));
@@ -391,9 +391,9 @@ BOOST_AUTO_TEST_CASE(two_runs_on_different_resources_sharing_a_host_never_overla
 
 BOOST_AUTO_TEST_CASE(two_runs_on_different_hosts_do_their_host_work_at_the_same_time) {
     TwoBuilds t;
-    t.vm_on(1701, 12);
-    t.vm_on(1702, 13);
-    auto spans = t.run_both(1701, 1702);
+    t.vm_on(1981, 12);
+    t.vm_on(1982, 29);
+    auto spans = t.run_both(1981, 1982);
     BOOST_TEST(spans[0].calls >= 2);
     BOOST_TEST(spans[1].calls >= 2);
     BOOST_TEST(overlap(spans[0], spans[1]));
