@@ -278,6 +278,102 @@ BOOST_AUTO_TEST_CASE(an_update_without_a_change_succeeds_without_touching_the_ho
     BOOST_TEST(w.recording.calls().empty());
 }
 
+namespace {
+// VM #id in `state` with a change row of that state carrying `change` (nothing else to do).
+void request_update(VerbWorld& w, long long id, State state, json::object change = {}) {
+    json::object vm = *w.region->object("vm", id);
+    change["state"] = static_cast<int>(state);
+    change["modified_by"] = 5;
+    vm["state"] = static_cast<int>(state);
+    vm["history"] = json::array{std::move(change)};
+    vm.erase("project");
+    w.region->put("vm", vm);
+}
+
+void set_drive(VerbWorld& w, long long id, State state, json::value parent) {
+    json::object drive = *w.region->object("ceph", id);
+    drive["state"] = static_cast<int>(state);
+    drive["parent_id"] = std::move(parent);
+    w.region->put("ceph", drive);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_kvm_update_that_names_a_gpu_quantity_attaches_the_assigned_devices) {
+    // VM 1703 (quiesced, gpu 1): the API assigned device 801; the domain is off, so no power cycle.
+    VerbWorld w(false);
+    Outcome o = w.run("vm_kvm", "updatequiesced", 1703);
+    BOOST_REQUIRE_MESSAGE(o.status == Status::succeeded, to_json(o));
+    std::vector<std::string> want{"gpu_kvm.attach"};
+    BOOST_TEST(w.recording.names() == want, boost::test_tools::per_element());
+    BOOST_TEST(w.recording.calls()[0].args.at("pci").as_string() == "0000:41:00.0");
+    BOOST_TEST(w.region->object("device", 801)->at("vm_id").as_int64() == 1703);
+}
+
+BOOST_AUTO_TEST_CASE(a_running_kvm_update_that_lowers_the_gpus_detaches_and_frees_the_surplus) {
+    // VM 1704 (running, gpu 0) still holds device 802: shut down, detach, start, then free it.
+    VerbWorld w(false);
+    Outcome o = w.run("vm_kvm", "updaterunning", 1704);
+    BOOST_REQUIRE_MESSAGE(o.status == Status::succeeded, to_json(o));
+    std::vector<std::string> want{"cloudinit_kvm.quiesce", "gpu_kvm.detach", "cloudinit_kvm.restart"};
+    BOOST_TEST(w.recording.names() == want, boost::test_tools::per_element());
+    BOOST_TEST(w.region->object("device", 802)->at("vm_id").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(a_kvm_update_asking_for_more_gpus_than_assigned_fails_before_touching_the_vm) {
+    VerbWorld w(false);
+    request_update(w, 1703, State::QUIESCED_UPDATE, {{"gpu_quantity", 2}});
+    json::object vm = *w.region->object("vm", 1703);
+    vm["gpu"] = 2;
+    w.region->put("vm", vm);
+    Outcome o = w.run("vm_kvm", "updatequiesced", 1703);
+    BOOST_TEST(o.status != Status::succeeded);
+    BOOST_TEST(to_json(o).find("vm_kvm_updatequiesced_0007") != std::string::npos, to_json(o));
+    BOOST_TEST(w.recording.calls().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_ceph_drive_attached_to_a_running_vm_is_attached_live_without_a_restart) {
+    VerbWorld w(false);
+    request_update(w, 1503, State::RUNNING_UPDATE);
+    set_drive(w, 9001, State::RUNNING, 1503);
+    Outcome o = w.run("vm_kvm", "updaterunning", 1503);
+    BOOST_REQUIRE_MESSAGE(o.status == Status::succeeded, to_json(o));
+    std::vector<std::string> want{"rbd_kvm.attach"};
+    BOOST_TEST(w.recording.names() == want, boost::test_tools::per_element());
+    auto calls = w.recording.calls();
+    const auto& args = calls[0].args;
+    BOOST_TEST(args.at("image").as_string() == "812_9001");
+    BOOST_TEST(args.at("live").as_bool());
+    BOOST_TEST(w.region->object("ceph", 9001)->at("parent_id").as_int64() == 1503);
+}
+
+BOOST_AUTO_TEST_CASE(a_drive_detached_by_the_user_leaves_the_domain_and_is_released_in_the_api) {
+    // The user's `PUT detach/` made the drive QUIESCED (parent kept); the CPU change powers the
+    // domain down, so the detach changes only the persistent definition; then `PUT detach/` again.
+    VerbWorld w(false);
+    request_update(w, 1503, State::RUNNING_UPDATE, {{"cpu_quantity", 4}});
+    set_drive(w, 9001, State::QUIESCED, 1503);
+    Outcome o = w.run("vm_kvm", "updaterunning", 1503);
+    BOOST_REQUIRE_MESSAGE(o.status == Status::succeeded, to_json(o));
+    std::vector<std::string> want{"cloudinit_kvm.quiesce", "cloudinit_kvm.update", "rbd_kvm.detach", "cloudinit_kvm.restart"};
+    BOOST_TEST(w.recording.names() == want, boost::test_tools::per_element());
+    BOOST_TEST(!w.recording.calls()[2].args.at("live").as_bool());
+    auto drive = *w.region->object("ceph", 9001);
+    BOOST_TEST(drive.at("state").as_int64() == static_cast<int>(State::RUNNING));
+    BOOST_TEST(drive.at("parent_id").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_drive_detach_keeps_the_drive_on_the_vm_in_the_api) {
+    VerbWorld w(false);
+    request_update(w, 1503, State::RUNNING_UPDATE);
+    set_drive(w, 9001, State::QUIESCED, 1503);
+    w.recording.answer("rbd_kvm.detach", PrimitiveResult{false, "3502: rbd_kvm.detach step 2 failed", nullptr, PrimitiveFailure::command});
+    Outcome o = w.run("vm_kvm", "updaterunning", 1503);
+    BOOST_TEST(o.status == Status::failed);
+    auto drive = *w.region->object("ceph", 9001);
+    BOOST_TEST(drive.at("state").as_int64() == static_cast<int>(State::QUIESCED));
+    BOOST_TEST(drive.at("parent_id").as_int64() == 1503);
+}
+
 BOOST_AUTO_TEST_CASE(a_vm_scrubprep_mails_the_deletion_date_from_the_grace_period) {
     VerbWorld w(false);
     BOOST_REQUIRE(w.run("vm_kvm", "scrubprep", 1506).status == Status::succeeded);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 
@@ -183,19 +184,26 @@ Dependency gpu_devices_ready(VerbContext& ctx) {
     return Dependency::ready();
 }
 
-std::vector<PrimitiveCall> gpu_calls(VerbContext& ctx, const Fields& vm, const std::string& host, bool running) {
+std::vector<PrimitiveCall> gpu_device_calls(VerbContext& ctx, const Fields& vm, const std::string& host) {
     GpuChange change = gpu_change(ctx, vm);
     json::array to_free;
     for (const auto& [id, pci] : change.detach) to_free.push_back(id);
     ctx.facts["free_devices"] = std::move(to_free);
-    if (change.attach.empty() && change.detach.empty()) return {};
     std::string domain = family::vm_identifier(vm);
     std::vector<PrimitiveCall> calls;
-    // Pass-through devices change in the persistent definition only while the domain is off.
-    if (running) calls.push_back({"cloudinit_kvm", "quiesce", {{"host", host}, {"domain", domain}}});
     for (const auto& [id, pci] : change.detach) calls.push_back({"gpu_kvm", "detach", {{"host", host}, {"domain", domain}, {"pci", pci}}});
     for (const auto& [id, pci] : change.attach) calls.push_back({"gpu_kvm", "attach", {{"host", host}, {"domain", domain}, {"pci", pci}}});
-    if (running) calls.push_back({"cloudinit_kvm", "restart", {{"host", host}, {"domain", domain}}});
+    return calls;
+}
+
+std::vector<PrimitiveCall> gpu_calls(VerbContext& ctx, const Fields& vm, const std::string& host, bool running) {
+    std::vector<PrimitiveCall> devices = gpu_device_calls(ctx, vm, host);
+    if (devices.empty() || !running) return devices;
+    // Pass-through devices change in the persistent definition only while the domain is off.
+    std::string domain = family::vm_identifier(vm);
+    std::vector<PrimitiveCall> calls{{"cloudinit_kvm", "quiesce", {{"host", host}, {"domain", domain}}}};
+    std::move(devices.begin(), devices.end(), std::back_inserter(calls));
+    calls.push_back({"cloudinit_kvm", "restart", {{"host", host}, {"domain", domain}}});
     return calls;
 }
 

@@ -65,8 +65,11 @@ struct GpuChange {
 GpuChange gpu_change(VerbContext& ctx, const Fields& vm);
 // Prerequisite form of the same rules (fail before any state is touched).
 Dependency gpu_devices_ready(VerbContext& ctx);
-// Host steps for a KVM domain: [quiesce], detach surplus, attach wanted, [restart]. Devices to free
-// in the API afterwards are left in ctx.facts["free_devices"]. Shared with vm_kvm update verbs.
+// Host steps for a KVM domain that is already off: detach surplus, attach wanted (both idempotent).
+// Devices to free in the API afterwards are left in ctx.facts["free_devices"]. The vm_kvm update
+// verbs call this inside their own shutdown/start.
+std::vector<PrimitiveCall> gpu_device_calls(VerbContext& ctx, const Fields& vm, const std::string& host);
+// The gpu verbs' steps: [quiesce], the device calls, [restart] — nothing at all without devices.
 std::vector<PrimitiveCall> gpu_calls(VerbContext& ctx, const Fields& vm, const std::string& host, bool running);
 // PATCH device {"vm_id": null} for every device in ctx.facts["free_devices"]; throws on a refusal.
 void free_devices(VerbContext& ctx);

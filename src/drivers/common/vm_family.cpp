@@ -94,6 +94,7 @@ VmChanges changes_from(const Fields& vm, const json::object& change) {
     Fields r(vm.name() + " history", *row);
     if (r.has("cpu_quantity")) c.cpu = vm.integer("cpu");
     if (r.has("ram_quantity")) c.ram_gb = vm.integer("ram");
+    c.gpu = r.has("gpu_quantity");
     if (r.has("storage_histories")) {
         for (const auto& s : r.array("storage_histories")) {
             Fields f = fields_of(s, vm.name() + " storage_history");

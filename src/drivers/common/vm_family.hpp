@@ -33,7 +33,8 @@ struct VmChanges {
     std::optional<long long> cpu;     // new vCPU count
     std::optional<long long> ram_gb;  // new RAM in GB
     std::vector<DiskChange> disks;
-    bool any() const { return cpu || ram_gb || !disks.empty(); }
+    bool gpu = false;  // the row names a GPU quantity: reconcile the VM's devices (spec §4.11)
+    bool any() const { return cpu || ram_gb || !disks.empty() || gpu; }
 };
 VmChanges requested_changes(const Fields& vm, State trigger);
 // The same, preferring the row the prerequisites stashed in ctx.facts["change_row"].

@@ -6,8 +6,7 @@ namespace cloudcix::drivers::verbs {
 
 void vm_kvm_updatequiesced(VerbSpec& spec) {
     // The domain is already shut off: apply the change to its config and leave it off.
-    family::declare_vm_verb(spec, family::Hypervisor::kvm);
-    spec.plan = [](VerbContext& ctx) { return family::kvm_update(ctx, false); };
+    family::declare_kvm_update(spec, false);
 }
 
 }  // namespace cloudcix::drivers::verbs

@@ -5,9 +5,9 @@
 namespace cloudcix::drivers::verbs {
 
 void vm_kvm_updaterunning(VerbSpec& spec) {
-    // Shut down, apply the user's change row (cpu, ram, disks) to the domain's config, start again.
-    family::declare_vm_verb(spec, family::Hypervisor::kvm);
-    spec.plan = [](VerbContext& ctx) { return family::kvm_update(ctx, true); };
+    // Shut down, apply the user's change row (cpu, ram, disks, GPUs) to the domain's config, start
+    // again; attach or detach its Ceph drives.
+    family::declare_kvm_update(spec, true);
 }
 
 }  // namespace cloudcix::drivers::verbs
