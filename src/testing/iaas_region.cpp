@@ -289,12 +289,51 @@ struct IaasRegion::Impl {
             if (auto* p = obj.if_contains("project_id"); p && p->is_int64())
                 if (auto t = tables["project"].find(p->get_int64()); t != tables["project"].end())
                     t->second["run_robot"] = true;
+        if (service == "snapshot") snapshot_tree_effects(obj, to);
         if (service == "vm") {
             json::object row{{"state", static_cast<int>(to)}, {"vm_id", obj.at("id")}, {"modified_by", 0}};
             auto& history = obj["history"];
             if (!history.is_array()) history = json::array{};
             history.get_array().insert(history.get_array().begin(), std::move(row));
         }
+    }
+
+    // Snapshot → SCRUBBING with remove_subtree takes its descendants along; → CLOSED closes them
+    // (remove_subtree) or hands them to its parent, and hands the `active` flag to the parent.
+    void snapshot_tree_effects(json::object& snap, State to) {
+        if (to != State::SCRUBBING && to != State::CLOSED) return;
+        long long id = id_of(snap);
+        bool subtree = snap.contains("remove_subtree") && snap.at("remove_subtree").is_bool() && snap.at("remove_subtree").get_bool();
+        auto& snaps = tables["snapshot"];
+        if (subtree) {
+            std::vector<long long> frontier{id};
+            while (!frontier.empty()) {
+                long long parent = frontier.back();
+                frontier.pop_back();
+                for (auto& [cid, child] : snaps)
+                    if (child.contains("parent_id") && child.at("parent_id") == json::value(parent)) {
+                        child["state"] = static_cast<int>(to);
+                        frontier.push_back(cid);
+                    }
+            }
+        } else if (to == State::CLOSED) {
+            for (auto& [cid, child] : snaps)
+                if (child.contains("parent_id") && child.at("parent_id") == json::value(id)) child["parent_id"] = snap.at("parent_id");
+        }
+        if (to == State::CLOSED && snap.contains("active") && snap.at("active") == json::value(true)) {
+            snap["active"] = false;
+            if (const auto& parent = snap.at("parent_id"); parent.is_int64())
+                if (auto p = snaps.find(parent.get_int64()); p != snaps.end()) p->second["active"] = true;
+        }
+    }
+
+    // Snapshot and backup PATCHes always re-flag the VM's project (spec §2.8).
+    void reflag_project_of_vm(const json::object& obj) {
+        const auto* vm_id = obj.if_contains("vm_id");
+        const auto* vm = vm_id && vm_id->is_int64() ? find("vm", vm_id->get_int64()) : nullptr;
+        if (vm == nullptr) return;
+        if (const auto* p = vm->if_contains("project_id"); p && p->is_int64())
+            if (auto t = tables["project"].find(p->get_int64()); t != tables["project"].end()) t->second["run_robot"] = true;
     }
 
     HttpResponse patch(std::string_view service, long long id, std::string_view body) {
@@ -331,6 +370,7 @@ struct IaasRegion::Impl {
         }
         ++patch_count[{std::string(service), id}];
         if (changed_state) side_effects(service, obj, *to);
+        if (service == "snapshot" || service == "backup") reflag_project_of_vm(obj);
         return reply(200, json::object{{"content", compose(service, obj)}});
     }
 

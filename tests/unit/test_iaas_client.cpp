@@ -153,6 +153,50 @@ BOOST_AUTO_TEST_CASE(a_refused_state_change_carries_the_api_error_code) {
     BOOST_TEST(d.state("vm", 1501) == State::BUILDING);
 }
 
+BOOST_AUTO_TEST_CASE(a_snapshot_or_backup_patch_re_flags_the_vms_project) {
+    Demo d;
+    json::object project = *d.region->object("project", 812);
+    project["run_robot"] = false;
+    d.region->put("project", project);
+    BOOST_REQUIRE(d.iaas.update("snapshot", 5001, json::object{{"state", 2}}).ok());
+    BOOST_TEST(d.region->object("project", 812)->at("run_robot") == json::value(true));
+    project["run_robot"] = false;
+    d.region->put("project", project);
+    BOOST_REQUIRE(d.iaas.update("backup", 6001, json::object{{"state", 2}}).ok());
+    BOOST_TEST(d.region->object("project", 812)->at("run_robot") == json::value(true));
+}
+
+BOOST_AUTO_TEST_CASE(scrubbing_a_snapshot_with_remove_subtree_takes_its_descendants_along) {
+    Demo d;
+    auto snap = [&](long long id, long long parent, int state) {
+        d.region->put("snapshot", json::object{{"id", id}, {"name", "s" + std::to_string(id)}, {"vm_id", 1701}, {"state", state},
+                                               {"active", false}, {"parent_id", parent}, {"remove_subtree", false}});
+    };
+    snap(5101, 5003, 4);
+    snap(5102, 5101, 6);
+    snap(5103, 5001, 4);  // another branch: untouched
+    BOOST_REQUIRE(d.iaas.update("snapshot", 5003, json::object{{"state", 17}}).ok());
+    BOOST_TEST(d.state("snapshot", 5101) == State::SCRUBBING);
+    BOOST_TEST(d.state("snapshot", 5102) == State::SCRUBBING);
+    BOOST_TEST(d.state("snapshot", 5103) == State::RUNNING);
+    BOOST_REQUIRE(d.iaas.update("snapshot", 5003, json::object{{"state", 99}}).ok());
+    BOOST_TEST(d.state("snapshot", 5102) == State::CLOSED);
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_snapshot_hands_its_children_and_the_active_flag_to_its_parent) {
+    Demo d;
+    d.region->put("snapshot", json::object{{"id", 5201}, {"name", "mid"}, {"vm_id", 1701}, {"state", 17}, {"active", true},
+                                           {"parent_id", 5001}, {"remove_subtree", false}});
+    d.region->put("snapshot", json::object{{"id", 5202}, {"name", "leaf"}, {"vm_id", 1701}, {"state", 4}, {"active", false},
+                                           {"parent_id", 5201}, {"remove_subtree", false}});
+    BOOST_REQUIRE(d.iaas.update("snapshot", 5201, json::object{{"state", 99}}).ok());
+    auto leaf = *d.region->object("snapshot", 5202);
+    BOOST_TEST(leaf.at("parent_id").as_int64() == 5001);
+    BOOST_TEST(leaf.at("state").as_int64() == 4);
+    BOOST_TEST(d.region->object("snapshot", 5001)->at("active") == json::value(true));
+    BOOST_TEST(d.region->object("snapshot", 5201)->at("active") == json::value(false));
+}
+
 BOOST_AUTO_TEST_CASE(a_body_that_is_not_json_is_a_malformed_response) {
     Demo d;
     d.region->set_hook([](std::string_view, std::string_view path) -> std::optional<HttpResponse> {
