@@ -397,8 +397,9 @@ BOOST_AUTO_TEST_CASE(a_router_build_mails_each_vpn_with_send_email_and_then_rese
     BOOST_REQUIRE(w.run("virtual_router", "build", 80).status == Status::succeeded);
     auto sent = w.notifier.sent();
     BOOST_REQUIRE(sent.size() == 2u);
-    BOOST_TEST(sent[0].template_name == "vpn_built");
-    BOOST_TEST(sent[0].data.at("ike_pre_shared_key").as_string() == "demo-psk-31");
+    BOOST_TEST(sent[0].template_name == "vpn_success");
+    BOOST_TEST(sent[0].data.at("action").as_string() == "built");
+    BOOST_TEST(sent[0].data.at("ike").at("pre_shared_key").as_string() == "demo-psk-31");
     BOOST_TEST(sent[1].data.at("srx_vpn_name").as_string() == "https://185.49.60.2/vrf-740-6002-vpn");
     for (long long id : {31, 32}) BOOST_TEST(w.region->object("vpn", id)->at("send_email").as_bool() == false);
     BOOST_TEST(w.region->object("vpn", 34)->at("send_email").as_bool() == true);  // another router's VPN

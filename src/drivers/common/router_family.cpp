@@ -223,10 +223,18 @@ Notification vpn_mail(VerbContext& ctx, const json::object& vpn_obj, bool built)
                       {"podnet_cpe", ctx.config.podnet.cpe},
                       {"vpn_type", vpn.optional_string("vpn_type").value_or("site_to_site")}};
     if (vpn.optional_string("vpn_type").value_or("site_to_site") == "site_to_site") {
-        for (const char* k : {"description", "ike_gateway_value", "traffic_selector", "ike_version", "ike_authentication", "ike_dh_groups",
-                              "ike_encryption", "ike_lifetime", "ike_local_identifier", "ike_remote_identifier", "ike_pre_shared_key",
-                              "ipsec_authentication", "ipsec_encryption", "ipsec_establish_time", "ipsec_pfs_groups", "ipsec_lifetime"})
+        for (const char* k : {"description", "ike_gateway_value", "traffic_selector"})
             if (const auto* v = vpn_obj.if_contains(k)) data[k] = *v;
+        // The phases as the template shows them: "ike_version" → ike.version, and so on.
+        auto phase = [&](std::string_view prefix, std::initializer_list<const char*> names) {
+            json::object out;
+            for (const char* n : names)
+                if (const auto* v = vpn_obj.if_contains(std::string(prefix) + n)) out[n] = *v;
+            return out;
+        };
+        data["ike"] = phase("ike_", {"version", "authentication", "encryption", "dh_groups", "lifetime", "local_identifier",
+                                      "remote_identifier", "pre_shared_key"});
+        data["ipsec"] = phase("ipsec_", {"authentication", "encryption", "pfs_groups", "establish_time", "lifetime"});
         json::array routes;
         if (vpn.has("routes"))
             for (const auto& r : vpn.array("routes")) {
@@ -239,8 +247,9 @@ Notification vpn_mail(VerbContext& ctx, const json::object& vpn_obj, bool built)
         data["srx_vpn_name"] = "https://" + ctx.config.podnet.cpe + "/vrf-" + std::to_string(project_of(ctx.resource)) + "-" +
                                std::to_string(vpn.optional_integer("stif_number").value_or(0)) + "-vpn";
     }
-    return {built ? "vpn_built" : "vpn_updated", recipients(vpn, ctx.config),
-            built ? "Your VPN Tunnel has been built successfully!" : "Your VPN Tunnel has been updated successfully!", std::move(data)};
+    std::string action = built ? "built" : "updated";
+    data["action"] = action;
+    return {"vpn_success", recipients(vpn, ctx.config), "Your VPN Tunnel has been " + action + " successfully!", std::move(data)};
 }
 
 }  // namespace
