@@ -17,6 +17,7 @@
 #include "cloudcix_drivers/transport/http.hpp"
 #include "server.hpp"
 #include "support/certs.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 
 using namespace cloudcix::drivers;
@@ -39,13 +40,7 @@ HttpOptions trusting() {
 }
 
 IaasSettings settings_for(const sim::Server& server) {
-    auto creds = json::parse(demo_region_json()).at("credentials").as_object();
-    IaasSettings s;
-    s.iaas_url = server.iaas_url();
-    s.membership_url = server.membership_url();
-    s.username = std::string(creds.at("email").as_string());
-    s.password = std::string(creds.at("password").as_string());
-    s.api_key = std::string(creds.at("api_key").as_string());
+    IaasSettings s = ccx_test::demo_settings(server.iaas_url(), server.membership_url());
     s.request_timeout = 5000ms;
     return s;
 }

@@ -11,6 +11,7 @@
 #include "cloudcix_drivers/robot.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 #include "support/servers.hpp"
 
@@ -50,12 +51,7 @@ struct Rig {
     Context ctx;
 
     explicit Rig(Notifier& notifier) {
-        auto creds = json::parse(demo_region_json()).at("credentials").as_object();
-        config.iaas.iaas_url = std::string(MemoryIaas::iaas_url);
-        config.iaas.membership_url = std::string(MemoryIaas::membership_url);
-        config.iaas.username = std::string(creds.at("email").as_string());
-        config.iaas.password = std::string(creds.at("password").as_string());
-        config.iaas.api_key = std::string(creds.at("api_key").as_string());
+        config = ccx_test::demo_config();
         config.send_to_fail = {"noc@demo.cloudcix.local"};
         config.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
         iaas = std::make_unique<IaasClient>(transport, system_clock(), config.iaas);

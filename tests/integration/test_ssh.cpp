@@ -13,6 +13,7 @@
 #include "cloudcix_drivers/rcc/ssh.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 #include "support/servers.hpp"
 
@@ -65,12 +66,7 @@ struct Rig {
     Context ctx;
 
     explicit Rig(std::unique_ptr<Rcc> channel) : rcc(std::move(channel)) {
-        auto creds = json::parse(demo_region_json()).at("credentials").as_object();
-        config.iaas.iaas_url = std::string(MemoryIaas::iaas_url);
-        config.iaas.membership_url = std::string(MemoryIaas::membership_url);
-        config.iaas.username = std::string(creds.at("email").as_string());
-        config.iaas.password = std::string(creds.at("password").as_string());
-        config.iaas.api_key = std::string(creds.at("api_key").as_string());
+        config.iaas = ccx_test::demo_settings();
         config.send_to_fail = {"noc@demo.cloudcix.local"};
         config.poll_interval = 10ms;
         config.poll_timeout = 5s;

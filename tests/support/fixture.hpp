@@ -13,14 +13,22 @@
 namespace ccx_test {
 using namespace cloudcix::drivers;
 
+// The demo region's robot credentials, for an IaaS at these URLs (default: the in-memory one).
+inline IaasSettings demo_settings(std::string iaas_url = std::string(MemoryIaas::iaas_url),
+                                  std::string membership_url = std::string(MemoryIaas::membership_url)) {
+    auto creds = boost::json::parse(demo_region_json()).at("credentials").as_object();
+    IaasSettings s;
+    s.iaas_url = std::move(iaas_url);
+    s.membership_url = std::move(membership_url);
+    s.username = std::string(creds.at("email").as_string());
+    s.password = std::string(creds.at("password").as_string());
+    s.api_key = std::string(creds.at("api_key").as_string());
+    return s;
+}
+
 inline Config demo_config() {
     Config c;
-    auto creds = boost::json::parse(demo_region_json()).at("credentials").as_object();
-    c.iaas.iaas_url = std::string(MemoryIaas::iaas_url);
-    c.iaas.membership_url = std::string(MemoryIaas::membership_url);
-    c.iaas.username = std::string(creds.at("email").as_string());
-    c.iaas.password = std::string(creds.at("password").as_string());
-    c.iaas.api_key = std::string(creds.at("api_key").as_string());
+    c.iaas = demo_settings();
     c.send_to_fail = {"noc@example.com"};
     c.lock_timeout = std::chrono::milliseconds(200);
     return c;

@@ -3,15 +3,15 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <boost/json/parse.hpp>
 
 #include "cloudcix_drivers/log.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 
 namespace cloudcix::drivers::test {
 
@@ -55,22 +55,27 @@ struct VerbWorld {
     }
 
     static Config make_config() {
-        Config c;
-        auto creds = boost::json::parse(demo_region_json()).at("credentials").as_object();
-        c.iaas.iaas_url = std::string(MemoryIaas::iaas_url);
-        c.iaas.membership_url = std::string(MemoryIaas::membership_url);
-        c.iaas.username = std::string(creds.at("email").as_string());
-        c.iaas.password = std::string(creds.at("password").as_string());
-        c.iaas.api_key = std::string(creds.at("api_key").as_string());
+        Config c = ccx_test::demo_config();
         c.send_to_fail = {"noc@demo.cloudcix.local"};
         c.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
         c.podnet.cpe = "185.49.60.2";
-        c.lock_timeout = std::chrono::milliseconds(200);
         return c;
     }
 
     Outcome run(const std::string& driver, const std::string& verb, long long id) {
         return drivers::run(ctx, driver, verb, id);
+    }
+
+    boost::json::object object(std::string_view service, long long id) const {
+        auto o = region->object(service, id);
+        if (!o) throw std::runtime_error(std::string(service) + " #" + std::to_string(id) + " is not in the region");
+        return *o;
+    }
+    // Changes stored fields of an object (composed relations are recomputed on read).
+    void edit(std::string_view service, long long id, const boost::json::object& changes) {
+        auto o = object(service, id);
+        for (const auto& [k, v] : changes) o[k] = v;
+        region->put(service, std::move(o));
     }
 
     // The host commands, one a line ("[user@host] command"; continuation lines of a multi-line

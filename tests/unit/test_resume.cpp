@@ -5,6 +5,7 @@
 
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 
 namespace ccx = cloudcix::drivers;
@@ -20,13 +21,7 @@ struct Kit {
     ccx::MemoryNotifier notifier;
     ccx::Context ctx;
     Kit() {
-        auto creds = boost::json::parse(ccx::demo_region_json()).at("credentials").as_object();
-        ccx::IaasSettings s;
-        s.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
-        s.membership_url = std::string(ccx::MemoryIaas::membership_url);
-        s.username = std::string(creds.at("email").as_string());
-        s.password = std::string(creds.at("password").as_string());
-        s.api_key = std::string(creds.at("api_key").as_string());
+        ccx::IaasSettings s = ccx_test::demo_settings();
         iaas = std::make_unique<ccx::IaasClient>(transport, ccx::system_clock(), s);
         ctx.iaas = iaas.get();
         ctx.lock = &lock;

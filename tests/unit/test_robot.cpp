@@ -8,6 +8,7 @@
 
 #include "cloudcix_drivers/robot.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 
 namespace ccx = cloudcix::drivers;
@@ -21,13 +22,7 @@ struct Demo {
     ccx::ManualClock clock;
     std::unique_ptr<ccx::IaasClient> iaas;
     Demo() {
-        auto creds = boost::json::parse(ccx::demo_region_json()).at("credentials").as_object();
-        ccx::IaasSettings s;
-        s.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
-        s.membership_url = std::string(ccx::MemoryIaas::membership_url);
-        s.username = std::string(creds.at("email").as_string());
-        s.password = std::string(creds.at("password").as_string());
-        s.api_key = std::string(creds.at("api_key").as_string());
+        ccx::IaasSettings s = ccx_test::demo_settings();
         iaas = std::make_unique<ccx::IaasClient>(transport, clock, s);
     }
     bool flagged(long long project) { return region->object("project", project)->at("run_robot").as_bool(); }

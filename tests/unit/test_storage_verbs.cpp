@@ -15,86 +15,19 @@
 #include "cloudcix_drivers/testing.hpp"
 #include "drivers/common/storage.hpp"
 #include "support/printing.hpp"
+#include "support/verb_world.hpp"
 
 using namespace cloudcix::drivers;
 namespace json = boost::json;
 
 namespace {
 
-// Remembers which primitive issued which host commands, for readable golden transcripts.
-class Tap : public Primitives {
-public:
-    Tap(Primitives& inner, RecordingRcc& rcc) : inner_(inner), rcc_(rcc) {}
-    PrimitiveResult call(const PrimitiveCall& call) override {
-        marks.emplace_back(call.name(), rcc_.entries().size());
-        return inner_.call(call);
-    }
-    std::vector<std::pair<std::string, std::size_t>> marks;
-
-private:
-    Primitives& inner_;
-    RecordingRcc& rcc_;
-};
-
-struct Harness {
-    std::shared_ptr<IaasRegion> region = IaasRegion::demo();
-    MemoryIaas transport{region};
-    ManualClock clock;
-    InProcessLock lock;
-    RecordingRcc rcc;
-    Config config;
-    std::unique_ptr<IaasClient> iaas;
-    std::unique_ptr<NativePrimitives> native;
-    std::unique_ptr<Tap> tap;
-    RecordingPrimitives recording;
-    MemoryNotifier notifier;
-    Context ctx;
-
-    // `recorded`: primitives answer from RecordingPrimitives instead of running on the host channel.
-    explicit Harness(bool recorded = false) {
-        auto creds = json::parse(demo_region_json()).at("credentials").as_object();
-        config.iaas.iaas_url = std::string(MemoryIaas::iaas_url);
-        config.iaas.membership_url = std::string(MemoryIaas::membership_url);
-        config.iaas.username = std::string(creds.at("email").as_string());
-        config.iaas.password = std::string(creds.at("password").as_string());
-        config.iaas.api_key = std::string(creds.at("api_key").as_string());
+// The verb world, with the storage tests' NOC list and primitives answered from the recording
+// (`recorded`) or run on the recording host channel.
+struct Harness : test::VerbWorld {
+    explicit Harness(bool recorded = false) : VerbWorld(!recorded) {
         config.send_to_fail = {"noc@test.example", "ops@test.example"};
-        config.lock_timeout = std::chrono::milliseconds(200);
-        iaas = std::make_unique<IaasClient>(transport, clock, config.iaas);
-        native = std::make_unique<NativePrimitives>(rcc, clock, config);
-        tap = std::make_unique<Tap>(*native, rcc);
-        ctx.iaas = iaas.get();
-        ctx.lock = &lock;
-        ctx.primitives = recorded ? static_cast<Primitives*>(&recording) : tap.get();
-        ctx.notifier = &notifier;
-        ctx.clock = &clock;
         ctx.config = config;
-    }
-
-    Outcome run(std::string_view driver, std::string_view verb, long long id) { return cloudcix::drivers::run(ctx, driver, verb, id); }
-
-    std::string transcript() const {
-        auto entries = rcc.entries();
-        std::ostringstream out;
-        for (std::size_t i = 0; i < tap->marks.size(); ++i) {
-            out << "# " << i + 1 << ". " << tap->marks[i].first << "\n";
-            std::size_t end = i + 1 < tap->marks.size() ? tap->marks[i + 1].second : entries.size();
-            for (std::size_t k = tap->marks[i].second; k < end; ++k)
-                out << "[" << entries[k].command.user << "@" << entries[k].command.host << "] " << entries[k].command.command << "\n";
-        }
-        return out.str();
-    }
-
-    json::object object(std::string_view service, long long id) const {
-        auto o = region->object(service, id);
-        BOOST_REQUIRE_MESSAGE(o.has_value(), std::string(service) + " #" + std::to_string(id) + " exists");
-        return *o;
-    }
-    // Changes stored fields of an object (composed relations are recomputed on read).
-    void edit(std::string_view service, long long id, const json::object& changes) {
-        auto o = object(service, id);
-        for (const auto& [k, v] : changes) o[k] = v;
-        region->put(service, std::move(o));
     }
 };
 
@@ -189,7 +122,7 @@ BOOST_AUTO_TEST_CASE(each_verb_succeeds_with_its_golden_host_commands) {
             BOOST_TEST(o.status == Status::succeeded, describe(o));
             BOOST_TEST((o.state_after == r.success));
             BOOST_TEST((h.region->state(r.service, r.id) == r.success));
-            BOOST_TEST(h.tap->marks.size() == r.calls);
+            BOOST_TEST(h.tap.marks.size() == r.calls);
             BOOST_TEST(h.notifier.sent().empty());
             std::string got = h.transcript();
             if (update) {
@@ -580,7 +513,7 @@ BOOST_AUTO_TEST_CASE(a_gpu_detach_on_a_running_vm_shuts_it_down_detaches_restart
     BOOST_TEST(o.status == Status::succeeded, describe(o));
     BOOST_TEST((h.region->state("vm", 1704) == State::RUNNING));
     std::vector<std::string> order;
-    for (const auto& [name, at] : h.tap->marks) order.push_back(name);
+    for (const auto& [name, at] : h.tap.marks) order.push_back(name);
     std::vector<std::string> want{"cloudinit_kvm.quiesce", "gpu_kvm.detach", "cloudinit_kvm.restart"};
     BOOST_TEST(order == want, boost::test_tools::per_element());
     BOOST_TEST(h.object("device", 802).at("vm_id").is_null());
@@ -632,7 +565,7 @@ BOOST_AUTO_TEST_CASE(failure_mails_reach_the_customer_for_builds_and_the_noc_alw
 
 BOOST_AUTO_TEST_CASE(primitives_reject_hostile_arguments_before_touching_a_host) {
     Harness h;
-    NativePrimitives& p = *h.native;
+    NativePrimitives& p = h.native;
     auto bad = [&](PrimitiveCall c) {
         auto r = p.call(c);
         BOOST_TEST(!r.ok, c.name());
