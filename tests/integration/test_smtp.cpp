@@ -131,14 +131,16 @@ BOOST_AUTO_TEST_CASE(a_notification_goes_as_one_message_per_recipient) {
 BOOST_AUTO_TEST_CASE(the_noc_failure_mail_lists_the_errors_and_the_record) {
     SmtpServer server;
     SmtpNotifier notifier(options_for(server.port, nullptr));
-    Notification n{"vm_failure_noc", {"noc@example.com"}, "VM Failure Occurred!",
-                   {{"id", 1501}, {"task", "build"}, {"errors", json::array{"vm_kvm_build_2002: step <1> failed"}},
+    Notification n{"failure_noc", {"noc@example.com"}, "VM Failure Occurred!",
+                   {{"title", "VM"}, {"noun", "VM"}, {"id", 1501}, {"task", "build"},
+                    {"errors", json::array{"vm_kvm_build_2002: step <1> failed"}},
                     {"data", json::object{{"id", 1501}, {"name", "web01"}}}}};
     BOOST_TEST(notifier.send(n));
     auto html = server.html(0);
     BOOST_TEST(contains(html, "<li><code>vm_kvm_build_2002: step &lt;1&gt; failed</code></li>"));
     BOOST_TEST(contains(html, "&quot;name&quot;: &quot;web01&quot;"));
-    BOOST_TEST(contains(html, "#1501"));
+    BOOST_TEST(contains(html, "VM Failure Occurred!"));
+    BOOST_TEST(contains(html, "<strong>build</strong> VM <strong>#1501</strong>"));
 }
 
 BOOST_AUTO_TEST_CASE(the_hyperv_build_success_mail_carries_the_admin_password_only_in_the_body) {
@@ -213,10 +215,8 @@ BOOST_AUTO_TEST_CASE(header_injection_through_a_recipient_or_subject_is_refused)
 
 BOOST_AUTO_TEST_CASE(every_template_the_spec_lists_exists_and_renders) {
     SmtpNotifier notifier(options_for(25, nullptr));
-    for (const char* name : {"vm_build_success", "vm_build_failure", "vm_failure_noc", "vm_scheduled_for_deletion",
-                             "virtual_router_failure_noc", "vpn_success",
-                             "snapshot_build_failure", "snapshot_failure_noc", "backup_build_failure", "backup_failure_noc",
-                             "ceph_failure_noc"}) {
+    for (const char* name : {"vm_build_success", "vm_build_failure", "failure_noc", "vm_scheduled_for_deletion", "vpn_success",
+                             "snapshot_build_failure", "backup_build_failure"}) {
         BOOST_TEST_CONTEXT(name) {
             Notification n{name, {"a@example.com"}, "Subject ünïcödé", {{"name", "x"}, {"id", 1}, {"task", "build"}}};
             std::string m;
@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(every_mail_the_verbs_send_over_the_demo_region_has_a_templa
             BOOST_TEST(psk.rfind("demo-psk-", 0) == 0u);
         }
     }
-    for (const char* name : {"vm_build_success", "vm_build_failure", "vm_failure_noc", "vpn_success"})
+    for (const char* name : {"vm_build_success", "vm_build_failure", "failure_noc", "vpn_success"})
         BOOST_TEST(templates.count(name) == 1u, name << " was among the mails sent");
 }
 

@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(a_failing_primitive_leaves_the_resource_unresourced_with_a_
     auto mails = d.mail.sent();
     BOOST_REQUIRE(mails.size() == 2u);
     BOOST_TEST(mails[0].template_name == "vm_build_failure");
-    BOOST_TEST(mails[1].template_name == "vm_failure_noc");
+    BOOST_TEST(mails[1].template_name == "failure_noc");
+    BOOST_TEST(mails[1].data.at("kind").as_string() == "vm");
     BOOST_TEST(mails[1].subject == "VM Failure Occurred!");
 }
 

@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_of_a_vm_with_gpus_fails_and_tells_the_noc_though
             BOOST_TEST((h.region->state(r.service, r.id) == before));
             BOOST_TEST(h.recording.calls().empty());
             bool noc = false;
-            for (const auto& n : h.notifier.sent()) noc = noc || n.template_name == "snapshot_failure_noc";
+            for (const auto& n : h.notifier.sent()) noc = noc || (n.template_name == "failure_noc" && n.data.at("kind") == "snapshot");
             BOOST_TEST(noc);
         }
     }

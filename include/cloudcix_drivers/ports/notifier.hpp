@@ -9,7 +9,7 @@
 namespace cloudcix::drivers {
 
 struct Notification {
-    std::string template_name;        // "vm_build_success", "vm_failure_noc", ...
+    std::string template_name;        // "vm_build_success", "failure_noc", ...
     std::vector<std::string> to;      // one message per recipient
     std::string subject;              // without the "[org] " prefix
     boost::json::object data;         // template data; secrets already removed unless the user must get them

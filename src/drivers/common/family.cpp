@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <arpa/inet.h>
 
@@ -197,11 +198,22 @@ Notification noc_failure(VerbContext& ctx, const Outcome& o, std::string_view ki
     json::array errors;
     for (const auto& e : o.errors) errors.push_back(json::string(e.code + ": " + e.message));
     Notification n;
-    n.template_name = std::string(kind) + "_failure_noc";
+    // One template for every kind: the title and the noun are data ("Virtual Router", "virtual router").
+    struct Kind {
+        std::string_view kind, title, noun;
+    };
+    static constexpr Kind kKinds[] = {{"vm", "VM", "VM"},
+                                      {"virtual_router", "Virtual Router", "virtual router"},
+                                      {"snapshot", "Snapshot", "snapshot"},
+                                      {"backup", "Backup", "backup"},
+                                      {"ceph", "Ceph", "Ceph drive"}};
+    const Kind* k = std::find_if(std::begin(kKinds), std::end(kKinds), [&](const Kind& x) { return x.kind == kind; });
+    if (k == std::end(kKinds)) throw std::logic_error("noc_failure: unknown kind " + std::string(kind));
+    n.template_name = "failure_noc";
     n.to = ctx.config.send_to_fail;
-    std::string title = kind == "vm" ? "VM" : kind == "virtual_router" ? "Virtual Router" : kind == "snapshot" ? "Snapshot" : kind == "backup" ? "Backup" : "Ceph";
-    n.subject = title + " Failure Occurred!";
-    n.data = json::object{{"id", o.resource_id}, {"task", task}, {"errors", std::move(errors)},
+    n.subject = std::string(k->title) + " Failure Occurred!";
+    n.data = json::object{{"kind", kind},          {"title", k->title},          {"noun", k->noun},
+                          {"id", o.resource_id},   {"task", task},               {"errors", std::move(errors)},
                           {"data", public_copy(ctx.resource.json())}};
     return n;
 }
