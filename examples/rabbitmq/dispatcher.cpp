@@ -61,7 +61,7 @@ std::string RabbitMqDispatcher::publish(const CeleryTask& task) {
     const ccx::SpanContext caller = ccx::SpanContext::from_traceparent(t.traceparent);
     std::unique_ptr<ccx::Span> span;
     if (tracer_ != nullptr) {
-        auto under = t.name.find('_');
+        auto under = t.name.rfind('_');  // verbs have no underscore; drivers may
         span = tracer_->start_span("dispatch " + (under == std::string::npos ? t.name : t.name.substr(0, under) + "." + t.name.substr(under + 1)),
                                    caller.valid() ? &caller : nullptr);
         span->set_kind(ccx::SpanKind::producer);

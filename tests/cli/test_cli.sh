@@ -68,7 +68,7 @@ check "json logs: nothing of the log went to stderr" bash -c "! grep -q '\"trace
 "$CLI" run vm_kvm build 1601 --log-format json >/dev/null 2>"$tmp/err"
 check "json logs on stderr: a failed run logs its error as JSON with the ids" /usr/bin/python3 -c '
 import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"time\"")]  # not the outbox e-mails
 errors = [l for l in lines if l["level"] == "ERROR"]
 assert errors and all(l["resource_id"] == 1601 and len(l["trace_id"]) == 32 for l in errors), lines
 ' "$tmp/err"
@@ -76,7 +76,7 @@ TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 "$CLI" run v
 check "TRACEPARENT continues the caller's trace" grep -q '"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"' "$tmp/out"
 TRACEPARENT=00-not-a-trace-01 "$CLI" run vm_kvm build 1501 --json >"$tmp/out" 2>/dev/null; rc=$?
 check "an ill-formed TRACEPARENT starts a new trace, never an error" /usr/bin/python3 -c '
-import json, sys; o = json.load(open(sys.argv[1])); assert o["status"] == "skipped" and len(o["trace_id"]) == 32, o' "$tmp/out"
+import json, sys; o = json.load(open(sys.argv[1])); assert o["status"] == "succeeded" and len(o["trace_id"]) == 32, o' "$tmp/out"
 usage_fails() {  # usage_fails MESSAGE-PATTERN ARGS...: exit 2 and a message naming the problem
     local pattern="$1"; shift
     "$CLI" "$@" >/dev/null 2>"$tmp/uerr"; local rc=$?
@@ -132,7 +132,7 @@ try:
         if "serving metrics for" in line: break
     assert url, "no metrics URL announced"
     body = urllib.request.urlopen(url, timeout=5).read().decode()  # after the robot finished
-    assert 'ccx_tasks_total{driver="vm_kvm",verb="build",outcome="succeeded"} 1' in body, body
+    assert re.search(r'^ccx_tasks_total\{driver="vm_kvm",verb="build",outcome="succeeded"\} [1-9]', body, re.M), body
     assert "# TYPE ccx_task_duration_seconds histogram" in body, body
     # The spans were flushed before the linger.
     spans = [s for path, b in bodies for rs in b["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]

@@ -165,7 +165,9 @@ BOOST_AUTO_TEST_CASE(a_dispatched_vm_build_continues_the_dispatchers_trace_in_th
         if (s.name == "dispatch vm_kvm.build") producer = &s;
         if (s.name == "vm_kvm.build") task = &s;
     }
-    BOOST_REQUIRE_MESSAGE(producer != nullptr, "ccx-dispatch exported no producer span");
+    std::string names;
+    for (const auto& s : spans) names += " " + s.service + ":" + s.name;
+    BOOST_REQUIRE_MESSAGE(producer != nullptr, "ccx-dispatch exported no producer span; got" << names);
     BOOST_REQUIRE_MESSAGE(task != nullptr, "ccx-worker exported no task span\n" << worker->output());
     BOOST_TEST(producer->service == "ccx-dispatch");
     BOOST_TEST(producer->kind == 4);  // PRODUCER
