@@ -27,7 +27,8 @@ options:
   --expires S        drop the task if it has not started S seconds from now
   --ca-file FILE     (https --otlp-endpoint) trust these CA certificates
   --insecure         (https --otlp-endpoint) do not verify the collector's certificate
-
+)";
+constexpr const char* kUsageTrace = R"(
 The message carries a W3C `traceparent` header so ccx-worker continues the trace: that of the
 producer span "dispatch DRIVER.VERB" with --otlp-endpoint (exported before exiting), else a
 fresh one. $TRACEPARENT, when set and well-formed, is the caller's context to continue.
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage << cloudcix::examples::obs_options_usage;
+            std::cout << kUsage << cloudcix::examples::obs_options_usage << kUsageTrace;
             return 0;
         } else if (a == "--broker") {
             broker = value();
