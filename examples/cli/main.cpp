@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -44,9 +45,14 @@ options:
   --store STORE                (lock-check) the store to check: memory, shm:PATH, redis://HOST:PORT/N
   --participants N             (lock-check) processes (threads for memory), default 4
   --seconds S                  (lock-check) how long to hammer, default 5
+  --linger S                   (robot) keep serving --metrics-port S seconds after the last round
   -h, --help                   this text
 )";
+constexpr const char* kUsageMetrics = R"(  (robot only:)
+)";
 constexpr const char* kUsageTail = R"(
+$TRACEPARENT (run): a W3C trace context the run continues (an ill-formed one is ignored).
+
 exit codes: 0 succeeded, 1 failed, 2 usage error or rejected, 3 skipped, 4 postponed
 environment: CLOUDCIX_IAAS_URL, CLOUDCIX_MEMBERSHIP_URL, CLOUDCIX_API_USERNAME,
              CLOUDCIX_API_PASSWORD, CLOUDCIX_API_KEY, CLOUDCIX_SEND_TO_FAIL, ...
@@ -57,6 +63,8 @@ struct Options {
     bool json = false;
     bool once = false;
     cloudcix::examples::IaasOptions iaas;
+    cloudcix::examples::ObsOptions obs;
+    int linger = 0;
     int threads = 2;
     std::string store;  // lock-check
     int participants = 4;
@@ -77,7 +85,8 @@ Options parse(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsageHead << cloudcix::examples::iaas_options_usage << kUsageTail;
+            std::cout << kUsageHead << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
+                      << kUsageMetrics << cloudcix::examples::metrics_options_usage << kUsageTail;
             std::exit(0);
         } else if (a == "--json") {
             o.json = true;
@@ -85,6 +94,18 @@ Options parse(int argc, char** argv) {
             o.once = true;
         } else if (cloudcix::examples::take_iaas_option(o.iaas, argc, argv, i, usage_error)) {
             continue;
+        } else if (cloudcix::examples::take_obs_option(o.obs, argc, argv, i, usage_error)) {
+            continue;
+        } else if (a == "--linger") {
+            std::string v = value(a);
+            try {
+                std::size_t used = 0;
+                o.linger = std::stoi(v, &used);
+                if (used != v.size()) o.linger = -1;
+            } catch (...) {
+                o.linger = -1;
+            }
+            if (o.linger < 0 || o.linger > 86400) usage_error("--linger needs a number of seconds from 0 to 86400, got '" + v + "'");
         } else if (a == "--threads") {
             try {
                 o.threads = std::stoi(value(a));
@@ -125,7 +146,7 @@ long long parse_id(const std::string& s) {
 // The shared wiring (examples/common); an unusable combination of options is a usage error.
 std::unique_ptr<cloudcix::examples::Wiring> wire(const Options& o, std::ostream& commands) {
     try {
-        return std::make_unique<cloudcix::examples::Wiring>(o.iaas, commands, "cloudcix-drivers");
+        return std::make_unique<cloudcix::examples::Wiring>(o.iaas, commands, "cloudcix-drivers", o.obs);
     } catch (const std::invalid_argument& e) {
         usage_error(e.what());
     }
@@ -169,7 +190,9 @@ int cmd_run(const Options& o) {
     long long id = parse_id(o.positional[3]);
     auto wp = wire(o, std::cerr);
     auto& w = *wp;
-    auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id);
+    ccx::RunOptions run_options;
+    if (const char* tp = std::getenv("TRACEPARENT")) run_options.traceparent = tp;  // a caller's trace
+    auto outcome = ccx::run(w.ctx, o.positional[1], o.positional[2], id, run_options);
     print_outcome(outcome, o.json);
     return ccx::exit_code(outcome.status);
 }
@@ -230,6 +253,7 @@ int cmd_lock_check(const Options& o) {
 int cmd_robot(const Options& o) {
     auto wp = wire(o, std::cerr);
     auto& w = *wp;
+    w.obs.serve_metrics();
     std::mutex out_mutex;
     std::map<std::string, int> counts;
     std::unique_ptr<ccx::ThreadPoolDispatcher> pool;
@@ -253,6 +277,12 @@ int cmd_robot(const Options& o) {
     std::cerr << "cloudcix-drivers: outcomes:";
     for (const auto& [status, n] : counts) std::cerr << " " << status << "=" << n;
     std::cerr << "\n";
+    // Spans and log lines go out now; /metrics stays up for --linger (a last scrape).
+    w.obs.flush(std::chrono::seconds(10));
+    if (o.obs.metrics_port >= 0 && o.linger > 0) {
+        std::cerr << "cloudcix-drivers: serving metrics for " << o.linger << " more second(s)\n";
+        std::this_thread::sleep_for(std::chrono::seconds(o.linger));
+    }
     return result.errors == 0 ? 0 : 1;
 }
 
@@ -262,6 +292,8 @@ int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     if (o.positional.empty()) usage_error("no command given");
     const std::string& cmd = o.positional[0];
+    if (cmd != "robot" && (o.obs.metrics_port >= 0 || o.linger > 0))
+        usage_error("--metrics-port, --metrics-bind and --linger are for the robot command");
     try {
         if (cmd == "list") return cmd_list();
         if (cmd == "explain") return cmd_explain(o);

@@ -126,7 +126,8 @@ EncodedMessage::EncodedMessage(const CeleryTask& t)
       argsrepr_("[" + std::to_string(t.resource_id) + "]"),
       origin_(t.origin.empty() ? "ccx@localhost" : t.origin),
       reply_to_(t.reply_to.empty() ? new_uuid() : t.reply_to),
-      body_(encode_body(t.resource_id)) {
+      body_(encode_body(t.resource_id)),
+      traceparent_(t.traceparent) {
     static const std::string lang = "py", kwargsrepr = "{}";
     timelimit_[0] = null();
     timelimit_[1] = null();
@@ -158,14 +159,16 @@ EncodedMessage::EncodedMessage(const CeleryTask& t)
         {amqp_cstring_bytes("origin"), str(origin_)},
         {amqp_cstring_bytes("ignore_result"), ignore},
     };
+    int n = 16;
     for (int i = 0; i < 16; ++i) headers_[i] = h[i];
+    if (!traceparent_.empty()) headers_[n++] = {amqp_cstring_bytes("traceparent"), str(traceparent_)};
     props_ = amqp_basic_properties_t{};
     props_._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_HEADERS_FLAG |
                     AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG |
                     AMQP_BASIC_REPLY_TO_FLAG;
     props_.content_type = amqp_cstring_bytes("application/json");
     props_.content_encoding = amqp_cstring_bytes("utf-8");
-    props_.headers.num_entries = 16;
+    props_.headers.num_entries = n;
     props_.headers.entries = headers_;
     props_.delivery_mode = 2;
     props_.priority = 0;
@@ -267,6 +270,8 @@ Decoded decode(const amqp_basic_properties_t& p, amqp_bytes_t body) {
     d.task.parent_id = text(header(p, "parent_id")).value_or("");
     d.task.origin = text(header(p, "origin")).value_or("");
     d.task.reply_to = prop(p, AMQP_BASIC_REPLY_TO_FLAG, p.reply_to);
+    // At most a W3C traceparent's length: anything longer is not one and is not kept.
+    if (auto tp = text(header(p, "traceparent")); tp && tp->size() <= 128) d.task.traceparent = *tp;
 
     boost::system::error_code ec;
     auto v = json::parse(std::string_view(static_cast<const char*>(body.bytes), body.len), ec);

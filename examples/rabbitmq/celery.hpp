@@ -22,6 +22,9 @@ struct CeleryTask {
     std::optional<std::chrono::system_clock::time_point> expires;
     std::string origin;      // "<program><pid>@<host>", display only
     std::string reply_to;    // empty: a fresh UUID is used when encoding
+    // W3C trace context: an extra `traceparent` header when set (Celery workers ignore unknown
+    // headers). Decoding copies it as received; run() ignores an ill-formed one.
+    std::string traceparent;
 };
 
 // A new random UUID4 ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx").
@@ -47,7 +50,8 @@ public:
 private:
     std::string id_, name_, root_id_, parent_id_, eta_, expires_, argsrepr_, origin_, reply_to_, body_, expiration_;
     amqp_field_value_t timelimit_[2];
-    amqp_table_entry_t headers_[16];
+    std::string traceparent_;
+    amqp_table_entry_t headers_[17];
     amqp_basic_properties_t props_;
 };
 

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "../common/wiring.hpp"
 #include "cloudcix_drivers/log.hpp"
 #include "dispatcher.hpp"
 #include "worker.hpp"
@@ -24,6 +25,13 @@ options:
   --queue NAME       target queue, declared as Celery declares it (default: celery)
   --countdown S      run no earlier than S seconds from now (Celery eta)
   --expires S        drop the task if it has not started S seconds from now
+  --ca-file FILE     (https --otlp-endpoint) trust these CA certificates
+  --insecure         (https --otlp-endpoint) do not verify the collector's certificate
+)";
+constexpr const char* kUsageTrace = R"(
+The message carries a W3C `traceparent` header so ccx-worker continues the trace: that of the
+producer span "dispatch DRIVER.VERB" with --otlp-endpoint (exported before exiting), else a
+fresh one. $TRACEPARENT, when set and well-formed, is the caller's context to continue.
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -49,6 +57,9 @@ int main(int argc, char** argv) {
     std::string queue = "celery";
     double countdown = -1, expires = -1;
     std::vector<std::string> positional;
+    cloudcix::examples::ObsOptions obs;
+    std::string ca_file;
+    bool insecure = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -56,7 +67,7 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage;
+            std::cout << kUsage << cloudcix::examples::obs_options_usage << kUsageTrace;
             return 0;
         } else if (a == "--broker") {
             broker = value();
@@ -66,6 +77,12 @@ int main(int argc, char** argv) {
             countdown = seconds_value(a, value());
         } else if (a == "--expires") {
             expires = seconds_value(a, value());
+        } else if (a == "--ca-file") {
+            ca_file = value();
+        } else if (a == "--insecure") {
+            insecure = true;
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
+            if (obs.metrics_port >= 0) usage_error("ccx-dispatch runs no verbs: it serves no --metrics-port");
         } else if (a.size() > 1 && a[0] == '-') {
             usage_error("unknown option " + a);
         } else {
@@ -87,8 +104,12 @@ int main(int argc, char** argv) {
     auto now = system_clock::now();
     if (countdown >= 0) task.eta = now + duration_cast<system_clock::duration>(duration<double>(countdown));
     if (expires >= 0) task.expires = now + duration_cast<system_clock::duration>(duration<double>(expires));
+    if (const char* tp = std::getenv("TRACEPARENT")) task.traceparent = tp;
     try {
-        rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(broker), queue);
+        // Declared first, destroyed last: the producer span is exported before the exit.
+        cloudcix::examples::Observability observability(obs, "ccx-dispatch", ccx::Config::from_environment().region_name, false, ca_file,
+                                                    insecure);
+        rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(broker), queue, observability.tracer());
         std::cout << dispatcher.publish(task) << "\n";
         return 0;
     } catch (const std::invalid_argument& e) {

@@ -17,8 +17,8 @@ std::string host_name() {
 }
 }  // namespace
 
-RabbitMqDispatcher::RabbitMqDispatcher(BrokerUrl broker, std::string queue)
-    : broker_(std::move(broker)), queue_(std::move(queue)), origin_("ccx" + std::to_string(::getpid()) + "@" + host_name()) {}
+RabbitMqDispatcher::RabbitMqDispatcher(BrokerUrl broker, std::string queue, ccx::Tracer* tracer)
+    : broker_(std::move(broker)), queue_(std::move(queue)), tracer_(tracer), origin_("ccx" + std::to_string(::getpid()) + "@" + host_name()) {}
 
 void RabbitMqDispatcher::connect() {
     conn_.reset();
@@ -54,12 +54,39 @@ std::string RabbitMqDispatcher::publish_locked(const CeleryTask& task) {
 }
 
 std::string RabbitMqDispatcher::publish(const CeleryTask& task) {
+    CeleryTask t = task;
+    if (t.id.empty()) t.id = new_uuid();
+    // The producer span (OpenTelemetry messaging conventions); the consumer's task span becomes
+    // its child through the message's traceparent header.
+    const ccx::SpanContext caller = ccx::SpanContext::from_traceparent(t.traceparent);
+    std::unique_ptr<ccx::Span> span;
+    if (tracer_ != nullptr) {
+        auto under = t.name.rfind('_');  // verbs have no underscore; drivers may
+        span = tracer_->start_span("dispatch " + (under == std::string::npos ? t.name : t.name.substr(0, under) + "." + t.name.substr(under + 1)),
+                                   caller.valid() ? &caller : nullptr);
+        span->set_kind(ccx::SpanKind::producer);
+        span->set_attribute("messaging.system", "rabbitmq");
+        span->set_attribute("messaging.operation", "publish");
+        span->set_attribute("messaging.destination.name", queue_);
+        span->set_attribute("messaging.message.id", t.id);
+        span->set_attribute("task", t.name);
+        span->set_number("resource", t.resource_id);
+        t.traceparent = span->context().traceparent();
+    } else if (!caller.valid()) {
+        // No tracer: a fresh context still lets the worker's logs and spans share one trace id.
+        t.traceparent = ccx::SpanContext::generate().traceparent();
+    }
     std::lock_guard lock(mutex_);
     try {
-        return publish_locked(task);
+        return publish_locked(t);
     } catch (const AmqpError&) {
         conn_.reset();
-        return publish_locked(task);  // once more on a fresh connection
+        try {
+            return publish_locked(t);  // once more on a fresh connection
+        } catch (const std::exception& e) {
+            if (span) span->set_error(ccx::secrets::redact(e.what()));
+            throw;
+        }
     }
 }
 
@@ -67,6 +94,7 @@ bool RabbitMqDispatcher::dispatch(const ccx::Task& task, milliseconds delay) {
     CeleryTask t;
     t.name = task.driver + "_" + task.verb;
     t.resource_id = task.resource_id;
+    t.traceparent = task.traceparent;
     if (delay.count() > 0) t.eta = system_clock::now() + delay;
     try {
         publish(t);

@@ -31,6 +31,9 @@ options:
   --idle-sleep S               seconds between polls when there is no work, default 15
   --once                       one round, then exit
   --until-idle                 exit at the first poll that lists no work
+
+With --otlp-endpoint each published task gets a producer span, whose `traceparent` travels in
+the message headers to ccx-worker; --metrics-port serves the in-process runs' metrics.
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -55,6 +58,7 @@ extern "C" void on_signal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
     cloudcix::examples::IaasOptions iaas;
+    cloudcix::examples::ObsOptions obs;
     const char* env = std::getenv("CCX_BROKER_URL");
     std::string broker = env ? env : "";
     std::string queue = "celery";
@@ -67,7 +71,8 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage << cloudcix::examples::iaas_options_usage;
+            std::cout << kUsage << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
+                      << cloudcix::examples::metrics_options_usage;
             return 0;
         } else if (a == "--broker") {
             broker = value();
@@ -83,6 +88,8 @@ int main(int argc, char** argv) {
             loop.until_idle = true;
         } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, usage_error)) {
             continue;
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
+            continue;
         } else {
             usage_error("unknown argument " + a);
         }
@@ -95,10 +102,11 @@ int main(int argc, char** argv) {
     loop.stop = &g_stop;
     loop.log = [](const std::string& line) { std::cerr << "ccx-robot: " << line << "\n"; };
     try {
-        cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-robot");
+        cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-robot", obs);
+        wiring.obs.serve_metrics();
         ccx::RobotLoopResult result;
         if (!broker.empty()) {
-            rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(broker), queue);
+            rmq::RabbitMqDispatcher dispatcher(rmq::BrokerUrl::parse(broker), queue, wiring.obs.tracer());
             result = ccx::run_robot_loop(*wiring.iaas, dispatcher, loop);
             if (result.not_queued > 0) std::cerr << "ccx-robot: last broker error: " << dispatcher.last_error() << "\n";
         } else {

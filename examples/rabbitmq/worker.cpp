@@ -99,7 +99,8 @@ struct Worker::Impl {
             try {
                 ccx::RunOptions run_options;
                 run_options.resume = job.redelivered;
-                outcome = w.runner_(ccx::Task{job.driver, job.verb, job.task.resource_id, {}}, run_options);
+                run_options.traceparent = job.task.traceparent;  // the dispatcher's producer span
+                outcome = w.runner_(ccx::Task{job.driver, job.verb, job.task.resource_id, job.task.traceparent}, run_options);
             } catch (const std::exception& e) {
                 outcome.driver = job.driver;
                 outcome.verb = job.verb;

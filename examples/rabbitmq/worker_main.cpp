@@ -26,6 +26,9 @@ options:
   --heartbeat S                AMQP heartbeat in seconds, default 60 (0: off)
   --ack-after S                ack a delivery still unacked after S seconds, default 1200
                                (keep below the broker's consumer_timeout, 1800 s by default)
+
+A message whose headers carry a W3C `traceparent` (ccx-dispatch and ccx-robot put one there)
+runs as part of that trace; an ill-formed one is ignored (the task starts a new trace).
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -52,6 +55,7 @@ extern "C" void on_signal(int) {
 
 int main(int argc, char** argv) {
     cloudcix::examples::IaasOptions iaas;
+    cloudcix::examples::ObsOptions obs;
     rmq::WorkerOptions options;
     const char* env = std::getenv("CCX_BROKER_URL");
     std::string broker = env ? env : "amqp://guest:guest@127.0.0.1:5672//";
@@ -62,7 +66,8 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
-            std::cout << kUsage << cloudcix::examples::iaas_options_usage;
+            std::cout << kUsage << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
+                      << cloudcix::examples::metrics_options_usage;
             return 0;
         } else if (a == "--broker") {
             broker = value();
@@ -78,6 +83,8 @@ int main(int argc, char** argv) {
             options.ack_after = std::chrono::seconds(number(a, value(), 1, 86400));
         } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, usage_error)) {
             continue;
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
+            continue;
         } else {
             usage_error("unknown argument " + a);
         }
@@ -86,7 +93,8 @@ int main(int argc, char** argv) {
     options.quiet = false;
     try {
         options.broker = rmq::BrokerUrl::parse(broker);
-        cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-worker");
+        cloudcix::examples::Wiring wiring(iaas, std::cerr, "ccx-worker", obs);
+        wiring.obs.serve_metrics();
         rmq::Worker worker(options, [&](const ccx::Task& t, const ccx::RunOptions& ro) { return ccx::run(wiring.ctx, t.driver, t.verb, t.resource_id, ro); },
                            std::cerr);
         g_worker = &worker;

@@ -164,6 +164,29 @@ BOOST_AUTO_TEST_CASE(an_encoded_task_decodes_back_to_the_same_task) {
     BOOST_TEST(d.task.root_id == d.task.id);
 }
 
+BOOST_AUTO_TEST_CASE(a_traceparent_travels_as_a_seventeenth_header_and_is_absent_when_unset) {
+    rmq::CeleryTask t;
+    t.name = "vm_kvm_build";
+    t.resource_id = 1501;
+    rmq::EncodedMessage plain(t);
+    BOOST_TEST(plain.properties().headers.num_entries == 16);  // exactly what Celery sends
+    BOOST_TEST(rmq::decode(plain.properties(), plain.body()).task.traceparent.empty());
+    t.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    rmq::EncodedMessage traced(t);
+    BOOST_TEST(traced.properties().headers.num_entries == 17);
+    const auto& last = traced.properties().headers.entries[16];
+    BOOST_TEST(std::string(static_cast<const char*>(last.key.bytes), last.key.len) == "traceparent");
+    auto d = rmq::decode(traced.properties(), traced.body());
+    BOOST_TEST_REQUIRE(d.ok, d.error);
+    BOOST_TEST(d.task.traceparent == t.traceparent);
+    // The worker hands it to run() as it is: an ill-formed one is ignored there, not refused here.
+    t.traceparent = "garbage";
+    rmq::EncodedMessage bad(t);
+    auto b = rmq::decode(bad.properties(), bad.body());
+    BOOST_TEST(b.ok);
+    BOOST_TEST(b.task.traceparent == "garbage");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_bodies_and_content_types_are_refused_with_a_reason) {
     struct Case {
         std::string body;
