@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../common/args.hpp"
 #include "../common/wiring.hpp"
 #include "cloudcix_drivers/lock/check.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
@@ -71,19 +72,13 @@ struct Options {
     int seconds = 5;
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "cloudcix-drivers: " << message << "\n(run 'cloudcix-drivers --help' for usage)\n";
-    std::exit(2);
-}
+[[noreturn]] void usage_error(const std::string& message) { cloudcix::examples::usage_failure("cloudcix-drivers", message); }
 
 Options parse(int argc, char** argv) {
     Options o;
+    const cloudcix::examples::Args args("cloudcix-drivers", argc, argv);
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        auto value = [&](const std::string& name) -> std::string {
-            if (i + 1 >= argc) usage_error(name + " needs a value");
-            return argv[++i];
-        };
         if (a == "-h" || a == "--help") {
             std::cout << kUsageHead << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
                       << kUsageMetrics << cloudcix::examples::metrics_options_usage << kUsageTail;
@@ -97,33 +92,15 @@ Options parse(int argc, char** argv) {
         } else if (cloudcix::examples::take_obs_option(o.obs, argc, argv, i, usage_error)) {
             continue;
         } else if (a == "--linger") {
-            std::string v = value(a);
-            try {
-                std::size_t used = 0;
-                o.linger = std::stoi(v, &used);
-                if (used != v.size()) o.linger = -1;
-            } catch (...) {
-                o.linger = -1;
-            }
-            if (o.linger < 0 || o.linger > 86400) usage_error("--linger needs a number of seconds from 0 to 86400, got '" + v + "'");
+            o.linger = static_cast<int>(args.integer(i, 0, 86400));
         } else if (a == "--threads") {
-            try {
-                o.threads = std::stoi(value(a));
-            } catch (...) {
-                usage_error("--threads needs a number");
-            }
-            if (o.threads < 1 || o.threads > 256) usage_error("--threads must be between 1 and 256");
+            o.threads = static_cast<int>(args.integer(i, 1, 256));
         } else if (a == "--store") {
-            o.store = value(a);
-        } else if (a == "--participants" || a == "--seconds") {
-            int n = 0;
-            try {
-                n = std::stoi(value(a));
-            } catch (...) {
-                usage_error(a + " needs a number");
-            }
-            if (n < 1) usage_error(a + " must be positive");
-            (a == "--participants" ? o.participants : o.seconds) = n;
+            o.store = args.value(i);
+        } else if (a == "--participants") {
+            o.participants = static_cast<int>(args.integer(i, 1, 1024));
+        } else if (a == "--seconds") {
+            o.seconds = static_cast<int>(args.integer(i, 1, 86400));
         } else if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]))) {
             usage_error("unknown option " + a);
         } else {

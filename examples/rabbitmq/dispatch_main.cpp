@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "../common/args.hpp"
 #include "../common/wiring.hpp"
 #include "cloudcix_drivers/log.hpp"
 #include "dispatcher.hpp"
@@ -34,21 +35,6 @@ producer span "dispatch DRIVER.VERB" with --otlp-endpoint (exported before exiti
 fresh one. $TRACEPARENT, when set and well-formed, is the caller's context to continue.
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "ccx-dispatch: " << message << "\n(run 'ccx-dispatch --help' for usage)\n";
-    std::exit(2);
-}
-
-double seconds_value(const std::string& name, const std::string& text) {
-    try {
-        std::size_t used = 0;
-        double v = std::stod(text, &used);
-        if (used == text.size() && v >= 0 && v < 1e9) return v;
-    } catch (...) {
-    }
-    usage_error(name + " needs a number of seconds");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,46 +46,43 @@ int main(int argc, char** argv) {
     cloudcix::examples::ObsOptions obs;
     std::string ca_file;
     bool insecure = false;
+    const cloudcix::examples::Args args("ccx-dispatch", argc, argv);
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
         if (a == "-h" || a == "--help") {
             std::cout << kUsage << cloudcix::examples::obs_options_usage << kUsageTrace;
             return 0;
         } else if (a == "--broker") {
-            broker = value();
+            broker = args.value(i);
         } else if (a == "--queue") {
-            queue = value();
+            queue = args.value(i);
         } else if (a == "--countdown") {
-            countdown = seconds_value(a, value());
+            countdown = args.decimal(i, 0, 1e9, "number of seconds");
         } else if (a == "--expires") {
-            expires = seconds_value(a, value());
+            expires = args.decimal(i, 0, 1e9, "number of seconds");
         } else if (a == "--ca-file") {
-            ca_file = value();
+            ca_file = args.value(i);
         } else if (a == "--insecure") {
             insecure = true;
-        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
-            if (obs.metrics_port >= 0) usage_error("ccx-dispatch runs no verbs: it serves no --metrics-port");
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, args.on_error())) {
+            if (obs.metrics_port >= 0) args.fail("ccx-dispatch runs no verbs: it serves no --metrics-port");
         } else if (a.size() > 1 && a[0] == '-') {
-            usage_error("unknown option " + a);
+            args.fail("unknown option " + a);
         } else {
             positional.push_back(a);
         }
     }
-    if (positional.size() != 3) usage_error("takes DRIVER VERB ID");
+    if (positional.size() != 3) args.fail("takes DRIVER VERB ID");
     rmq::CeleryTask task;
     task.name = positional[0] + "_" + positional[1];
     if (!rmq::Worker::task_names().count(task.name))
-        usage_error("no verb " + positional[0] + "." + positional[1] + " (see 'cloudcix-drivers list')");
+        args.fail("no verb " + positional[0] + "." + positional[1] + " (see 'cloudcix-drivers list')");
     try {
         std::size_t used = 0;
         task.resource_id = std::stoll(positional[2], &used);
         if (used != positional[2].size() || task.resource_id <= 0) throw std::invalid_argument("id");
     } catch (...) {
-        usage_error("ID must be a positive integer, got '" + positional[2] + "'");
+        args.fail("ID must be a positive integer, got '" + positional[2] + "'");
     }
     auto now = system_clock::now();
     if (countdown >= 0) task.eta = now + duration_cast<system_clock::duration>(duration<double>(countdown));
@@ -113,7 +96,7 @@ int main(int argc, char** argv) {
         std::cout << dispatcher.publish(task) << "\n";
         return 0;
     } catch (const std::invalid_argument& e) {
-        usage_error(ccx::secrets::redact(e.what()));
+        args.fail(ccx::secrets::redact(e.what()));
     } catch (const std::exception& e) {
         std::cerr << "ccx-dispatch: " << ccx::secrets::redact(e.what()) << "\n";
         return 1;

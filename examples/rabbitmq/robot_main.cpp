@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "../common/args.hpp"
 #include "../common/wiring.hpp"
 #include "cloudcix_drivers/robot.hpp"
 #include "dispatcher.hpp"
@@ -36,21 +37,6 @@ With --otlp-endpoint each published task gets a producer span, whose `traceparen
 the message headers to ccx-worker; --metrics-port serves the in-process runs' metrics.
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "ccx-robot: " << message << "\n(run 'ccx-robot --help' for usage)\n";
-    std::exit(2);
-}
-
-int number(const std::string& name, const std::string& text, int lo, int hi) {
-    try {
-        std::size_t used = 0;
-        int v = std::stoi(text, &used);
-        if (used == text.size() && v >= lo && v <= hi) return v;
-    } catch (...) {
-    }
-    usage_error(name + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
-}
-
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
 
@@ -64,34 +50,31 @@ int main(int argc, char** argv) {
     std::string queue = "celery";
     int threads = 2;
     ccx::RobotLoopOptions loop;
+    const cloudcix::examples::Args args("ccx-robot", argc, argv);
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
         if (a == "-h" || a == "--help") {
             std::cout << kUsage << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
                       << cloudcix::examples::metrics_options_usage;
             return 0;
         } else if (a == "--broker") {
-            broker = value();
+            broker = args.value(i);
         } else if (a == "--queue") {
-            queue = value();
+            queue = args.value(i);
         } else if (a == "--threads") {
-            threads = number(a, value(), 1, 256);
+            threads = static_cast<int>(args.integer(i, 1, 256));
         } else if (a == "--idle-sleep") {
-            loop.idle_sleep = std::chrono::seconds(number(a, value(), 0, 86400));
+            loop.idle_sleep = std::chrono::seconds(args.integer(i, 0, 86400));
         } else if (a == "--once") {
             loop.once = true;
         } else if (a == "--until-idle") {
             loop.until_idle = true;
-        } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, usage_error)) {
+        } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, args.on_error())) {
             continue;
-        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, args.on_error())) {
             continue;
         } else {
-            usage_error("unknown argument " + a);
+            args.fail("unknown argument " + a);
         }
     }
     struct sigaction sa{};
@@ -134,7 +117,7 @@ int main(int argc, char** argv) {
                   << result.errors << " error(s)\n";
         return result.errors == 0 ? 0 : 1;
     } catch (const std::invalid_argument& e) {
-        usage_error(ccx::secrets::redact(e.what()));
+        args.fail(ccx::secrets::redact(e.what()));
     } catch (const std::exception& e) {
         std::cerr << "ccx-robot: " << ccx::secrets::redact(e.what()) << "\n";
         return 1;

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "../common/args.hpp"
 #include "../common/wiring.hpp"
 #include "worker.hpp"
 
@@ -31,21 +32,6 @@ A message whose headers carry a W3C `traceparent` (ccx-dispatch and ccx-robot pu
 runs as part of that trace; an ill-formed one is ignored (the task starts a new trace).
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "ccx-worker: " << message << "\n(run 'ccx-worker --help' for usage)\n";
-    std::exit(2);
-}
-
-int number(const std::string& name, const std::string& text, int lo, int hi) {
-    try {
-        std::size_t used = 0;
-        int v = std::stoi(text, &used);
-        if (used == text.size() && v >= lo && v <= hi) return v;
-    } catch (...) {
-    }
-    usage_error(name + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
-}
-
 rmq::Worker* g_worker = nullptr;
 extern "C" void on_signal(int) {
     if (g_worker != nullptr) g_worker->stop();
@@ -59,37 +45,34 @@ int main(int argc, char** argv) {
     rmq::WorkerOptions options;
     const char* env = std::getenv("CCX_BROKER_URL");
     std::string broker = env ? env : "amqp://guest:guest@127.0.0.1:5672//";
+    const cloudcix::examples::Args args("ccx-worker", argc, argv);
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
         if (a == "-h" || a == "--help") {
             std::cout << kUsage << cloudcix::examples::iaas_options_usage << cloudcix::examples::obs_options_usage
                       << cloudcix::examples::metrics_options_usage;
             return 0;
         } else if (a == "--broker") {
-            broker = value();
+            broker = args.value(i);
         } else if (a == "--queue") {
-            options.queue = value();
+            options.queue = args.value(i);
         } else if (a == "--concurrency") {
-            options.concurrency = static_cast<unsigned>(number(a, value(), 1, 256));
+            options.concurrency = static_cast<unsigned>(args.integer(i, 1, 256));
         } else if (a == "--prefetch-multiplier") {
-            options.prefetch_multiplier = static_cast<unsigned>(number(a, value(), 1, 1000));
+            options.prefetch_multiplier = static_cast<unsigned>(args.integer(i, 1, 1000));
         } else if (a == "--heartbeat") {
-            options.heartbeat = number(a, value(), 0, 3600);
+            options.heartbeat = static_cast<int>(args.integer(i, 0, 3600));
         } else if (a == "--ack-after") {
-            options.ack_after = std::chrono::seconds(number(a, value(), 1, 86400));
-        } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, usage_error)) {
+            options.ack_after = std::chrono::seconds(args.integer(i, 1, 86400));
+        } else if (cloudcix::examples::take_iaas_option(iaas, argc, argv, i, args.on_error())) {
             continue;
-        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, usage_error)) {
+        } else if (cloudcix::examples::take_obs_option(obs, argc, argv, i, args.on_error())) {
             continue;
         } else {
-            usage_error("unknown argument " + a);
+            args.fail("unknown argument " + a);
         }
     }
-    if (options.queue.empty()) usage_error("--queue must not be empty");
+    if (options.queue.empty()) args.fail("--queue must not be empty");
     options.quiet = false;
     try {
         options.broker = rmq::BrokerUrl::parse(broker);
@@ -108,7 +91,7 @@ int main(int argc, char** argv) {
         g_worker = nullptr;
         return rc;
     } catch (const std::invalid_argument& e) {
-        usage_error(ccx::secrets::redact(e.what()));
+        args.fail(ccx::secrets::redact(e.what()));
     } catch (const std::exception& e) {
         std::cerr << "ccx-worker: " << ccx::secrets::redact(e.what()) << "\n";
         return 1;

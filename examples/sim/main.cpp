@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include "../common/args.hpp"
 #include "server.hpp"
 
 namespace sim = cloudcix::drivers::sim;
@@ -54,86 +55,56 @@ connections, active, tls_handshakes, requests, failed_503, resets, truncated, id
 On start it prints "listening on URL" to stdout. Exit codes: 0 clean stop, 2 bad usage, 1 error.
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "cloudcix-iaas-sim: " << message << "\n(run 'cloudcix-iaas-sim --help' for usage)\n";
-    std::exit(2);
-}
-
-double ratio(const std::string& name, const std::string& text) {
-    try {
-        std::size_t used = 0;
-        double r = std::stod(text, &used);
-        if (used == text.size() && r >= 0 && r <= 1) return r;
-    } catch (...) {
-    }
-    usage_error(name + " needs a ratio between 0 and 1, got '" + text + "'");
-}
-
-long long number(const std::string& name, const std::string& text, long long max) {
-    try {
-        std::size_t used = 0;
-        long long n = std::stoll(text, &used);
-        if (used == text.size() && n >= 0 && n <= max) return n;
-    } catch (...) {
-    }
-    usage_error(name + " needs a number between 0 and " + std::to_string(max) + ", got '" + text + "'");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     sim::ServerOptions o;
     std::string port_file;
     bool quiet = false;
+    const cloudcix::examples::Args args("cloudcix-iaas-sim", argc, argv);
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
         if (a == "-h" || a == "--help") {
             std::cout << kUsage;
             return 0;
         } else if (a == "--region") {
-            o.region_file = value();
+            o.region_file = args.value(i);
         } else if (a == "--save-every") {
-            o.save_every = std::chrono::seconds(number(a, value(), 86400));
+            o.save_every = std::chrono::seconds(args.integer(i, 0, 86400));
         } else if (a == "--bind") {
-            o.bind = value();
+            o.bind = args.value(i);
         } else if (a == "--port") {
-            o.port = static_cast<std::uint16_t>(number(a, value(), 65535));
+            o.port = static_cast<std::uint16_t>(args.integer(i, 0, 65535));
         } else if (a == "--port-file") {
-            port_file = value();
+            port_file = args.value(i);
         } else if (a == "--cert") {
-            o.cert_file = value();
+            o.cert_file = args.value(i);
         } else if (a == "--key") {
-            o.key_file = value();
+            o.key_file = args.value(i);
         } else if (a == "--iaas-prefix") {
-            o.iaas_prefix = value();
+            o.iaas_prefix = args.value(i);
         } else if (a == "--membership-prefix") {
-            o.membership_prefix = value();
+            o.membership_prefix = args.value(i);
         } else if (a == "--token-lifetime") {
-            o.token_lifetime = std::chrono::seconds(number(a, value(), 365LL * 86400));
+            o.token_lifetime = std::chrono::seconds(args.integer(i, 0, 365LL * 86400));
         } else if (a == "--idle-timeout-ms") {
-            o.idle_timeout = std::chrono::milliseconds(number(a, value(), 86400000));
-            if (o.idle_timeout.count() == 0) usage_error("--idle-timeout-ms must be positive");
+            o.idle_timeout = std::chrono::milliseconds(args.integer(i, 1, 86400000));
         } else if (a == "--threads") {
-            o.threads = static_cast<int>(number(a, value(), 256));
-            if (o.threads == 0) usage_error("--threads must be at least 1");
+            o.threads = static_cast<int>(args.integer(i, 1, 256));
         } else if (a == "--chunked") {
             o.chunked = true;
         } else if (a == "--fail-503") {
-            o.faults.fail_503 = ratio(a, value());
+            o.faults.fail_503 = args.decimal(i, 0, 1, "ratio");
         } else if (a == "--reset") {
-            o.faults.reset = ratio(a, value());
+            o.faults.reset = args.decimal(i, 0, 1, "ratio");
         } else if (a == "--truncate") {
-            o.faults.truncate = ratio(a, value());
+            o.faults.truncate = args.decimal(i, 0, 1, "ratio");
         } else if (a == "--latency-ms") {
-            o.faults.latency = std::chrono::milliseconds(number(a, value(), 600000));
+            o.faults.latency = std::chrono::milliseconds(args.integer(i, 0, 600000));
         } else if (a == "--quiet") {
             quiet = true;
         } else {
-            usage_error("unknown option " + a);
+            args.fail("unknown option " + a);
         }
     }
     if (!quiet) o.log = &std::cerr;

@@ -91,7 +91,7 @@ check "an ftp --otlp-endpoint exits 2" usage_fails "--otlp-endpoint needs" run v
 check "--metrics-port out of range exits 2" usage_fails "--metrics-port needs a port number from 0 to 65535" robot --once --metrics-port 70000
 check "a non-numeric --metrics-port exits 2" usage_fails "--metrics-port needs a port number" robot --once --metrics-port http
 check "--metrics-port outside robot exits 2" usage_fails "are for the robot command" run vm_kvm build 1501 --metrics-port 9464
-check "a negative --linger exits 2" usage_fails "--linger needs a number of seconds" robot --once --linger -3
+check "a negative --linger exits 2" usage_fails "--linger must be a whole number from 0 to 86400" robot --once --linger -3
 check "an unwritable --log-file exits 2" usage_fails "cannot open --log-file" run vm_kvm build 1501 --log-file "$tmp/no/such/dir/log"
 check "an https --otlp-endpoint with an unreadable --ca-file exits 2" usage_fails "otlp-endpoint" run vm_kvm build 1501 --otlp-endpoint https://127.0.0.1:4318 --ca-file "$tmp/none.pem"
 

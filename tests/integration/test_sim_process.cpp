@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(the_simulator_help_documents_every_flag) {
         BOOST_TEST(text.find(flag) != std::string::npos, "--help does not mention " << flag);
     ChildProcess bad({CCX_SIM_BIN, "--fail-503", "2"}, {}, dir.file("out2"), dir.file("err2"));
     BOOST_TEST(bad.wait(10s) == 2);
-    BOOST_TEST(read_file(dir.file("err2")).find("between 0 and 1") != std::string::npos);
+    BOOST_TEST(read_file(dir.file("err2")).find("--fail-503 needs a ratio from 0 to 1, got '2'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
