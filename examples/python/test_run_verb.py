@@ -214,7 +214,7 @@ class AgainstTheSimulator(unittest.TestCase):
                 return "250 OK"
 
         def authenticator(server, session, envelope, mechanism, auth_data):
-            return AuthResult(success=isinstance(auth_data, LoginPassword) and auth_data.login == b"robot-mail"
+            return AuthResult(success=isinstance(auth_data, LoginPassword) and auth_data.login == b"mailer@demo.cloudcix.local"
                               and auth_data.password == b"mail-secret-9")
 
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -227,7 +227,7 @@ class AgainstTheSimulator(unittest.TestCase):
         relay.start()
         self.addCleanup(relay.stop)
         templates = os.path.join(HERE, "..", "..", "templates", "emails")
-        mail_env = {"CLOUDCIX_EMAIL_USER": "robot-mail", "CLOUDCIX_EMAIL_PASSWORD": "mail-secret-9",
+        mail_env = {"CLOUDCIX_EMAIL_USER": "mailer@demo.cloudcix.local", "CLOUDCIX_EMAIL_PASSWORD": "mail-secret-9",
                     "CLOUDCIX_EMAIL_TEMPLATES": templates}
         lib = ccx.load(LIB)
         with open(REGION, encoding="utf-8") as f:
