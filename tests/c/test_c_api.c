@@ -1424,6 +1424,93 @@ TEST(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_ins
     stop_simulator(&sim);
 }
 
+/* Two contexts naming one shm: store share the Jerry lock: while a run on the first holds VM
+ * #1501 (its primitives callback waits at a gate), a run on the second is postponed. */
+struct gate {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int entered, open;
+};
+
+static int gated_call(void *user, const ccx_primitive_call *call, ccx_primitive_result *result) {
+    struct gate *g = (struct gate *)user;
+    (void)call;
+    pthread_mutex_lock(&g->mutex);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open) pthread_cond_wait(&g->cond, &g->mutex);
+    pthread_mutex_unlock(&g->mutex);
+    return ccx_primitive_result_set(result, 1, "1000: done behind the gate");
+}
+
+struct gated_run {
+    ccx_context *ctx;
+    int rc, status;
+};
+
+static void *run_gated(void *arg) {
+    struct gated_run *r = (struct gated_run *)arg;
+    ccx_outcome *o = NULL;
+    r->rc = ccx_run(&o, r->ctx, "vm_kvm", "build", 1501);
+    r->status = o != NULL ? outcome_status(o) : -1;
+    ccx_outcome_free(o);
+    return NULL;
+}
+
+TEST(two_contexts_on_one_shm_lock_store_exclude_each_other) {
+    char dir[] = "/tmp/ccx-c-shm-XXXXXX", store[96], path[64];
+    struct gate g;
+    struct gated_run first = {NULL, -1, -1};
+    ccx_primitives_vtable pv = CCX_PRIMITIVES_VTABLE_INIT;
+    ccx_config a = CCX_CONFIG_INIT, b = CCX_CONFIG_INIT;
+    ccx_context *second = NULL;
+    ccx_outcome *o = NULL;
+    pthread_t t;
+    int64_t retry = 0;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/locks", dir);
+    snprintf(store, sizeof store, "shm:%s", path);
+    pthread_mutex_init(&g.mutex, NULL);
+    pthread_cond_init(&g.cond, NULL);
+    g.entered = g.open = 0;
+    pv.user = &g;
+    pv.call = gated_call;
+    a.lock = b.lock = store;
+    a.primitives_vtable = &pv;
+    b.hosts = "recording";
+    b.lock_timeout_ms = 300;
+    b.lock_retry_ms = 4321;
+    CHECK_RC(ccx_context_new(&first.ctx, &a), CCX_OK);
+    CHECK_RC(ccx_context_new(&second, &b), CCX_OK);
+    if (first.ctx != NULL && second != NULL && pthread_create(&t, NULL, run_gated, &first) == 0) {
+        pthread_mutex_lock(&g.mutex);
+        while (!g.entered) pthread_cond_wait(&g.cond, &g.mutex); /* the first run holds the lock */
+        pthread_mutex_unlock(&g.mutex);
+        CHECK_RC(ccx_run(&o, second, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_POSTPONED && outcome_has_error(o, "vm_kvm_build_1002", NULL));
+        CHECK(o != NULL && ccx_outcome_retry_after_ms(&retry, o) == CCX_OK && retry == 4321);
+        if (o != NULL && outcome_status(o) != CCX_STATUS_POSTPONED) print_outcome(o);
+        ccx_outcome_free(o);
+        o = NULL;
+        pthread_mutex_lock(&g.mutex);
+        g.open = 1;
+        pthread_cond_broadcast(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        pthread_join(t, NULL);
+        CHECK(first.rc == CCX_OK && first.status == CCX_STATUS_SUCCEEDED);
+        CHECK_RC(ccx_run(&o, second, "vm_kvm", "build", 1501), CCX_OK); /* released: its turn now */
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_SUCCEEDED);
+        ccx_outcome_free(o);
+        CHECK(metrics_contain(second, "ccx_lock_timeouts_total{driver=\"vm_kvm\",verb=\"build\"} 1"));
+    }
+    ccx_context_free(first.ctx);
+    ccx_context_free(second);
+    pthread_cond_destroy(&g.cond);
+    pthread_mutex_destroy(&g.mutex);
+    unlink(path);
+    rmdir(dir);
+}
+
 TEST(metrics_text_refuses_null_and_is_the_callers_to_free) {
     ccx_context *ctx = demo_context(NULL);
     ccx_outcome *o = NULL;
@@ -1479,6 +1566,7 @@ int main(int argc, char **argv) {
     RUN(callbacks_see_borrowed_objects_and_setters_refuse_ill_formed_values);
     RUN(one_context_serves_concurrent_runs_and_each_thread_has_its_own_last_error);
     RUN(metrics_text_refuses_null_and_is_the_callers_to_free);
+    RUN(two_contexts_on_one_shm_lock_store_exclude_each_other);
     RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_memory);
     RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_a_shm_file);
     RUN(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_insecure);
