@@ -5,7 +5,10 @@
 #define _POSIX_C_SOURCE 200809L /* pthreads: one context shared by concurrent runs; fork, exec */
 #include <pthread.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1388,6 +1391,57 @@ TEST(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_a_shm_fi
     rmdir(dir);
 }
 
+/* A free TCP port on 127.0.0.1 (0 when none could be found), and whether something listens on one. */
+static int loopback_port(int port, int listen_check) {
+    struct sockaddr_in a;
+    socklen_t n = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), result = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    if (fd < 0) return 0;
+    if (listen_check)
+        result = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    else if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &n) == 0)
+        result = ntohs(a.sin_port);
+    close(fd);
+    return result;
+}
+
+TEST(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_redis) {
+    int port = loopback_port(0, 0), i, up = 0, status = 0;
+    char port_text[16], store[64];
+    pid_t redis;
+    CHECK(port > 0);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    redis = fork();
+    if (redis == 0) {
+        FILE *out = freopen("/dev/null", "w", stdout), *err = freopen("/dev/null", "w", stderr);
+        (void)out;
+        (void)err;
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", (char *)NULL);
+        _exit(127);
+    }
+    CHECK(redis > 0);
+    for (i = 0; i < 250 && redis > 0 && !up; ++i) { /* up to 5 s */
+        struct timespec wait = {0, 20 * 1000 * 1000};
+        up = loopback_port(port, 1);
+        if (!up) nanosleep(&wait, NULL);
+    }
+    CHECK(up);
+    if (up) {
+        snprintf(store, sizeof store, "redis://127.0.0.1:%d/3", port);
+        build_on_the_simulator(store);
+    }
+    if (redis > 0) {
+        kill(redis, SIGTERM);
+        waitpid(redis, &status, 0);
+    }
+}
+
 TEST(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_insecure) {
     struct simulator sim;
     ccx_config c;
@@ -1569,6 +1623,7 @@ int main(int argc, char **argv) {
     RUN(two_contexts_on_one_shm_lock_store_exclude_each_other);
     RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_memory);
     RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_a_shm_file);
+    RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_redis);
     RUN(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_insecure);
     fprintf(stderr, "%d check(s), %d failure(s)\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
