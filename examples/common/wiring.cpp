@@ -302,16 +302,13 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
     } else {
         if (config.iaas.membership_url.empty())
             throw std::invalid_argument("--membership-url (or $CLOUDCIX_MEMBERSHIP_URL) is required with --iaas-url");
-        for (const auto* url : {&config.iaas.iaas_url, &config.iaas.membership_url})
-            if (!ccx::parse_url(*url)) throw std::invalid_argument("'" + *url + "' is not an http:// or https:// URL");
         ccx::secrets::remember(config.iaas.password);
         ccx::secrets::remember(config.iaas.api_key);
         ccx::HttpOptions http;
         http.ca_file = o.ca_file;
         http.insecure = o.insecure;
-        http.request_timeout = config.iaas.request_timeout;
         http.log = &log;
-        transport = std::make_unique<ccx::HttpTransport>(http);
+        transport = ccx::make_iaas_transport(config.iaas, http);  // invalid_argument on a bad URL
     }
     if (hosts == "ssh") {
         ccx::SshOptions ssh = o.ssh;
@@ -332,20 +329,8 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
     ctx.primitives = primitives.get();
     ctx.notifier = &outbox;
     if (o.mail == "smtp") {
-        ccx::SmtpOptions mail;
-        mail.host = env("CLOUDCIX_EMAIL_HOST");
+        ccx::SmtpOptions mail = ccx::smtp_options_from_environment();
         if (mail.host.empty()) throw std::invalid_argument("--mail smtp needs CLOUDCIX_EMAIL_HOST");
-        if (!env("CLOUDCIX_EMAIL_PORT").empty()) {
-            try {
-                mail.port = static_cast<unsigned>(std::stoul(env("CLOUDCIX_EMAIL_PORT")));
-            } catch (...) {
-                throw std::invalid_argument("CLOUDCIX_EMAIL_PORT must be a port number");
-            }
-        }
-        mail.username = env("CLOUDCIX_EMAIL_USER");
-        mail.password = env("CLOUDCIX_EMAIL_PASSWORD");
-        mail.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
-        mail.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
         mail.organization_url = config.organization_url;
         mail.log = &log;
         smtp = std::make_unique<ccx::SmtpNotifier>(std::move(mail));

@@ -27,6 +27,9 @@ type Transport func(method, url string, headers map[string]string, body []byte) 
 type Options struct {
 	IaasURL, MembershipURL, Username, Password, APIKey string
 	Hosts                                              string // "recording", "dry-run", ...
+	CAFile                                             string // CA certificates for the https transport
+	Lock                                               string // "in-process", "memory", "shm:PATH", ...
+	FromEnvironment                                    bool   // start from the CLOUDCIX_* variables
 	Transport                                          Transport
 }
 
@@ -92,6 +95,11 @@ func NewContext(o Options) (*Context, error) {
 	cfg.password = c.cstr(o.Password)
 	cfg.api_key = c.cstr(o.APIKey)
 	cfg.hosts = c.cstr(o.Hosts)
+	cfg.ca_file = c.cstr(o.CAFile)
+	cfg.lock = c.cstr(o.Lock)
+	if o.FromEnvironment {
+		cfg.from_environment = 1
+	}
 	if o.Transport != nil {
 		c.handle = cgo.NewHandle(o.Transport)
 		c.user = C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
@@ -152,6 +160,16 @@ func (c *Context) RegionState(service string, id int64) (int, error) {
 	var state C.int
 	err := check(C.ccx_context_region_state(&state, c.ctx, s, C.int64_t(id)))
 	return int(state), err
+}
+
+// MetricsText is the context's metrics in the Prometheus text format.
+func (c *Context) MetricsText() (string, error) {
+	var text *C.char
+	if err := check(C.ccx_metrics_text(&text, c.ctx)); err != nil {
+		return "", err
+	}
+	defer C.ccx_string_free(text)
+	return C.GoString(text), nil
 }
 
 // VerbCount is the size of the library's registry.

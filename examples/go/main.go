@@ -1,11 +1,15 @@
 // run_verb: runs one cloudcix_drivers verb from Go through the C API.
 //
-//	run_verb [-iaas-url URL -membership-url URL] DRIVER VERB ID
-//	    the library's built-in transport: the embedded demo region without a URL, HTTPS with one
+//	run_verb [-iaas-url URL -membership-url URL [-ca-file PEM]] DRIVER VERB ID
+//	    the library's built-in transport: the embedded demo region without a URL, its https
+//	    transport with one (e.g. the IaaS simulator, examples/sim)
+//	run_verb -go-http -iaas-url URL -membership-url URL [-ca-file PEM] DRIVER VERB ID
+//	    a transport written in Go (net/http) sends the library's HTTP requests to those URLs
 //	run_verb -go-region REGION.json DRIVER VERB ID
 //	    a transport written in Go answers the library's HTTP requests from a region loaded
 //	    from REGION.json (e.g. data/demo-region.json)
 //
+// With a URL, the API credentials come from CLOUDCIX_API_USERNAME, _PASSWORD and _KEY.
 // Prints the Outcome as JSON; exits with its status (0 succeeded, 1 failed, 2 rejected,
 // 3 skipped, 4 postponed), or 2 when the library refused the request.
 package main
@@ -35,9 +39,11 @@ func run(args []string) int {
 	iaasURL := fs.String("iaas-url", os.Getenv("CLOUDCIX_IAAS_URL"), "IaaS API root (none: the embedded demo region)")
 	membershipURL := fs.String("membership-url", os.Getenv("CLOUDCIX_MEMBERSHIP_URL"), "Membership API root")
 	goRegion := fs.String("go-region", "", "serve the API from this region JSON file, in Go")
+	goHTTP := fs.Bool("go-http", false, "send the requests with Go's net/http")
+	caFile := fs.String("ca-file", "", "CA certificates (PEM) to trust for https URLs")
 	hosts := fs.String("hosts", "recording", "built-in hosts: recording, dry-run")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 3 {
-		fmt.Fprintln(os.Stderr, "usage: run_verb [-iaas-url URL] [-go-region FILE] DRIVER VERB ID")
+		fmt.Fprintln(os.Stderr, "usage: run_verb [-iaas-url URL -membership-url URL [-ca-file PEM] [-go-http]] [-go-region FILE] DRIVER VERB ID")
 		return 2
 	}
 	driver, verb := fs.Arg(0), fs.Arg(1)
@@ -48,8 +54,23 @@ func run(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "cloudcix_drivers: %d verbs\n", VerbCount())
 
-	opts := Options{IaasURL: *iaasURL, MembershipURL: *membershipURL, Hosts: *hosts}
+	opts := Options{IaasURL: *iaasURL, MembershipURL: *membershipURL, Hosts: *hosts, CAFile: *caFile,
+		FromEnvironment: true}
 	var region *Region
+	var sender *NetHTTP
+	if *goHTTP {
+		if *iaasURL == "" {
+			fmt.Fprintln(os.Stderr, "run_verb: -go-http needs -iaas-url and -membership-url")
+			return 2
+		}
+		if sender, err = NewNetHTTP(*caFile); err != nil {
+			fmt.Fprintln(os.Stderr, "run_verb:", err)
+			return 2
+		}
+		defer sender.Close()
+		opts.CAFile = ""
+		opts.Transport = sender.Send
+	}
 	if *goRegion != "" {
 		if region, err = LoadRegion(*goRegion); err != nil {
 			fmt.Fprintln(os.Stderr, "run_verb:", err)
@@ -75,6 +96,8 @@ func run(args []string) int {
 	if region != nil {
 		fmt.Fprintf(os.Stderr, "go region: %d request(s) answered; %s #%d state is now %d\n", region.Requests, driver, id,
 			region.State(serviceOf(driver), id))
+	} else if sender != nil {
+		fmt.Fprintf(os.Stderr, "go net/http transport: %d request(s) sent\n", sender.Requests.Load())
 	} else if *iaasURL == "" {
 		s, _ := ctx.RegionState(serviceOf(driver), id)
 		fmt.Fprintf(os.Stderr, "embedded demo region: state is now %d\n", s)

@@ -16,7 +16,7 @@ c_int64 = ctypes.c_int64
 c_size_t = ctypes.c_size_t
 c_void_p = ctypes.c_void_p
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2
 TRANSPORT_VERSION = 1
 STATUSES = {0: "succeeded", 1: "failed", 2: "rejected", 3: "skipped", 4: "postponed"}
 
@@ -29,7 +29,7 @@ class CcxError(Exception):
 
 
 class Config(ctypes.Structure):
-    """ccx_config, version 1: the field order of the header."""
+    """ccx_config, version 2: the field order of the header."""
 
     _fields_ = [
         ("version", c_int),
@@ -45,6 +45,9 @@ class Config(ctypes.Structure):
         ("transport_vtable", c_void_p), ("lock_vtable", c_void_p), ("tracer_vtable", c_void_p),
         ("primitives_vtable", c_void_p), ("rcc_vtable", c_void_p), ("notifier_vtable", c_void_p),
         ("clock_vtable", c_void_p),
+        # version 2
+        ("ca_file", c_char_p), ("ssh_config", c_char_p), ("insecure", c_int), ("lock_slots", c_int),
+        ("lock_lease_ms", c_int64),
     ]
 
 
@@ -83,6 +86,8 @@ def _declare(lib):
         "ccx_http_response_add_header": ([c_void_p, c_char_p, c_char_p], c_int),
         "ccx_http_response_set_body": ([c_void_p, c_char_p, c_size_t], c_int),
         "ccx_http_response_set_error": ([c_void_p, c_char_p, c_int], c_int),
+        "ccx_metrics_text": ([p(c_void_p), c_void_p], c_int),
+        "ccx_string_free": ([c_void_p], None),
     }
     for name, (args, res) in sigs.items():
         f = getattr(lib, name)
@@ -190,6 +195,15 @@ class Context:
             return json.loads(text.value.decode())
         finally:
             self._lib.ccx_outcome_free(outcome)
+
+    def metrics_text(self):
+        """The context's metrics as Prometheus text (what a /metrics endpoint would serve)."""
+        text = c_void_p()
+        _check(self._lib, self._lib.ccx_metrics_text(ctypes.byref(text), self._handle))
+        try:
+            return ctypes.string_at(text).decode()
+        finally:
+            self._lib.ccx_string_free(text)
 
     def region_state(self, service, resource_id):
         state = c_int()

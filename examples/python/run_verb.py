@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """Runs one cloudcix_drivers verb from Python through the C API.
 
-    run_verb.py [--lib PATH] [--iaas-url URL --membership-url URL] DRIVER VERB ID
-        the library's built-in transport: the embedded demo region without a URL, HTTPS with one
+    run_verb.py [--lib PATH] [--iaas-url URL --membership-url URL [--ca-file PEM]] DRIVER VERB ID
+        the library's built-in transport: the embedded demo region without a URL, its https
+        transport with one (e.g. the IaaS simulator, examples/sim)
+    run_verb.py [--lib PATH] --python-http --iaas-url URL --membership-url URL [--ca-file PEM] ...
+        a transport written in Python (urllib) sends the library's HTTP requests to those URLs
     run_verb.py [--lib PATH] --python-region REGION.json DRIVER VERB ID
         a transport written in Python: this file answers the library's HTTP requests from a
         region held in a Python dict loaded from REGION.json (e.g. data/demo-region.json)
+
+With a URL, the API credentials come from CLOUDCIX_API_USERNAME, _PASSWORD and _KEY.
 
 Prints the Outcome as JSON; the exit code is the Outcome's status (0 succeeded, 1 failed,
 2 rejected, 3 skipped, 4 postponed) or 2 when the library refused the request.
@@ -15,8 +20,11 @@ import argparse
 import json
 import os
 import secrets
+import ssl
 import sys
+import urllib.error
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cloudcix_drivers as ccx  # noqa: E402
@@ -106,12 +114,41 @@ class JsonRegion:
         return next(o for o in self.services[service] if o["id"] == resource_id)["state"]
 
 
+class UrllibTransport:
+    """The library's HTTP requests sent by Python's urllib (HTTPS verified against `ca_file`,
+    else the system store). An HTTP error status is an answer; no answer at all raises, which
+    the bindings turn into the library's "no response" with the exception's text."""
+
+    HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding"}
+
+    def __init__(self, ca_file=None, timeout=30):
+        self.ssl = ssl.create_default_context(cafile=ca_file)
+        self.timeout = timeout
+        self.requests = 0
+
+    def __call__(self, method, url, headers, body):
+        self.requests += 1
+        sent = {k: v for k, v in headers.items() if k.lower() not in self.HOP_BY_HOP}
+        request = urllib.request.Request(url, data=body or None, method=method, headers=sent)
+        context = self.ssl if url.startswith("https:") else None
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as r:
+                return r.status, self._headers(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, self._headers(e.headers), e.read()
+
+    def _headers(self, headers):
+        return {k: v for k, v in headers.items() if k.lower() not in self.HOP_BY_HOP}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lib", help="path of libcloudcix_drivers_c.so (default: $CCX_LIBRARY or the system's)")
     p.add_argument("--iaas-url", default=os.environ.get("CLOUDCIX_IAAS_URL"))
     p.add_argument("--membership-url", default=os.environ.get("CLOUDCIX_MEMBERSHIP_URL"))
+    p.add_argument("--ca-file", help="CA certificates (PEM) to trust for https URLs")
     p.add_argument("--python-region", metavar="REGION_JSON", help="serve the API from this file, in Python")
+    p.add_argument("--python-http", action="store_true", help="send the requests with Python's urllib")
     p.add_argument("--hosts", default="recording", help="built-in hosts: recording (default), dry-run")
     p.add_argument("driver")
     p.add_argument("verb")
@@ -129,9 +166,15 @@ def main():
                               membership_url="http://python-region.invalid/membership/",
                               username=region.credentials["email"], password=region.credentials["password"],
                               api_key=region.credentials["api_key"])
+        elif a.python_http:
+            if not a.iaas_url:
+                p.error("--python-http needs --iaas-url and --membership-url")
+            sender = UrllibTransport(a.ca_file)
+            ctx = ccx.Context(lib, transport=sender, hosts=a.hosts, iaas_url=a.iaas_url,
+                              membership_url=a.membership_url, from_environment=1)
         else:
             ctx = ccx.Context(lib, hosts=a.hosts, iaas_url=a.iaas_url, membership_url=a.membership_url,
-                              from_environment=1)
+                              ca_file=a.ca_file, from_environment=1)
     except ccx.CcxError as e:
         print(f"run_verb.py: {e}", file=sys.stderr)
         return 2
@@ -145,6 +188,8 @@ def main():
         if region is not None:
             print(f"python region: {region.requests} request(s) answered; "
                   f"{a.driver} #{a.id} state is now {region.state(service_of(a.driver), a.id)}", file=sys.stderr)
+        elif a.python_http:
+            print(f"python urllib transport: {sender.requests} request(s) sent", file=sys.stderr)
         elif a.iaas_url is None:
             print(f"embedded demo region: state is now {ctx.region_state(service_of(a.driver), a.id)}", file=sys.stderr)
     return {v: k for k, v in ccx.STATUSES.items()}[outcome["status"]]

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -285,6 +286,37 @@ bool SmtpNotifier::send(const Notification& n) {
         }
     }
     return all;
+}
+
+}  // namespace cloudcix::drivers
+
+namespace cloudcix::drivers {
+
+SmtpOptions smtp_options_from_environment() {
+    auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v != nullptr ? v : "");
+    };
+    SmtpOptions o;
+    o.host = env("CLOUDCIX_EMAIL_HOST");
+    if (std::string port = env("CLOUDCIX_EMAIL_PORT"); !port.empty()) {
+        unsigned long n = 0;
+        std::size_t used = 0;
+        try {
+            n = std::stoul(port, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != port.size() || n < 1 || n > 65535)
+            throw std::invalid_argument("CLOUDCIX_EMAIL_PORT must be a port number (1 to 65535), got '" + port + "'");
+        o.port = static_cast<unsigned>(n);
+    }
+    o.username = env("CLOUDCIX_EMAIL_USER");
+    o.password = env("CLOUDCIX_EMAIL_PASSWORD");
+    secrets::remember(o.password);
+    o.reply_to = env("CLOUDCIX_EMAIL_REPLY_TO");
+    o.templates_dir = env("CLOUDCIX_EMAIL_TEMPLATES");
+    return o;
 }
 
 }  // namespace cloudcix::drivers

@@ -17,5 +17,7 @@ int ccx_test_header_alone(void) {
            lock.version == CCX_LOCK_VERSION && tracer.version == CCX_TRACER_VERSION &&
            primitives.version == CCX_PRIMITIVES_VERSION && rcc.version == CCX_RCC_VERSION &&
            notifier.version == CCX_NOTIFIER_VERSION && clock.version == CCX_CLOCK_VERSION &&
-           config.transport_vtable == NULL && config.clock_vtable == NULL && config.log_level == 1;
+           config.transport_vtable == NULL && config.clock_vtable == NULL && config.log_level == 1 &&
+           config.ca_file == NULL && config.ssh_config == NULL && config.insecure == 0 && config.lock_slots == 0 &&
+           config.lock_lease_ms == 0;
 }

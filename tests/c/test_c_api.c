@@ -1,8 +1,19 @@
 /* The C API from C99: every function with good, NULL, unknown and ill-formed arguments; every
- * port as a C callback, including callbacks that fail and callbacks that answer garbage.
- * argv[1]: data/demo-region.json. */
-#define _POSIX_C_SOURCE 200809L /* pthreads: one context shared by concurrent runs */
+ * port as a C callback, including callbacks that fail and callbacks that answer garbage; the
+ * built-in https transport and Jerry locks against the IaaS simulator.
+ * argv[1]: data/demo-region.json; argv[2]: the cloudcix-iaas-sim program. */
+#define _POSIX_C_SOURCE 200809L /* pthreads: one context shared by concurrent runs; fork, exec */
 #include <pthread.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +26,7 @@ static int g_failures = 0;
 static int g_checks = 0;
 static const char *g_test = "";
 static const char *g_region_path = NULL;
+static const char *g_sim_path = NULL;
 static char g_tmp[256];
 
 #define CHECK(cond)                                                                                   \
@@ -276,37 +288,133 @@ TEST(a_config_can_start_from_the_cloudcix_environment) {
     CHECK(setenv("CLOUDCIX_IAAS_URL", "https://iaas.from-the-environment.example/", 1) == 0);
     CHECK_RC(new_context_rc(&c), CCX_OK); /* ignored unless asked for */
     c.from_environment = 1;
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED); /* an https URL: the https transport */
-    c.iaas_url = "memory://iaas/";                  /* a field overrides the environment */
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID); /* an https URL: the https transport, which needs */
+    CHECK(contains(ccx_last_error(), "Membership URL")); /* the Membership URL as well        */
+    CHECK(setenv("CLOUDCIX_MEMBERSHIP_URL", "https://membership.from-the-environment.example/", 1) == 0);
+    CHECK_RC(new_context_rc(&c), CCX_OK); /* wired; nothing is sent before a run */
+    CHECK(setenv("CLOUDCIX_CA_FILE", "/nonexistent/ca.pem", 1) == 0);
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID); /* the transport's own fallback for ca_file */
+    CHECK(contains(ccx_last_error(), "/nonexistent/ca.pem"));
+    unsetenv("CLOUDCIX_CA_FILE");
+    c.iaas_url = "memory://iaas/"; /* a field overrides the environment */
     CHECK_RC(new_context_rc(&c), CCX_OK);
     unsetenv("CLOUDCIX_IAAS_URL");
+    unsetenv("CLOUDCIX_MEMBERSHIP_URL");
 }
 
-TEST(built_ins_that_this_build_lacks_are_unsupported_not_unknown) {
+TEST(production_built_ins_are_wired_and_ill_formed_arguments_are_invalid) {
     ccx_config c = CCX_CONFIG_INIT;
     c.hosts = "recording";
+
+    /* transport "https": both URLs, http(s) only, a loadable CA file */
     c.transport = "https";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
-    CHECK(contains(ccx_last_error(), "not compiled into this build"));
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "IaaS URL is required"));
     c.transport = NULL;
     c.iaas_url = "https://iaas.example.com/";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED); /* an https URL selects "https" */
-    c.iaas_url = NULL;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID); /* an https URL selects "https": no Membership URL */
+    CHECK(contains(ccx_last_error(), "Membership URL"));
+    c.membership_url = "https://membership.example.com/";
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    c.iaas_url = "ftp://iaas.example.com/";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "'ftp://iaas.example.com/' is not an http:// or https:// URL"));
+    c.iaas_url = "http://127.0.0.1:1/iaas/";
+    c.ca_file = "/nonexistent/ca.pem";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "/nonexistent/ca.pem"));
+    c.ca_file = NULL;
+    c.iaas_url = c.membership_url = NULL;
+
+    /* Jerry locks: the store string, slots and lease */
     c.lock = "memory";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
-    c.lock = "shm:/dev/shm/ccx-locks";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
-    c.lock = "redis://127.0.0.1:6379";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
-    c.lock = "in-process";
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    c.lock = "shm:";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "needs a path"));
+    c.lock = "redis://";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "names no host"));
+    c.lock = "redis://127.0.0.1:http/0";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "the port must be a number"));
+    c.lock = "redis://127.0.0.1:1/0"; /* well-formed, but nothing listens there */
+    CHECK_RC(new_context_rc(&c), CCX_ERROR);
+    CHECK(contains(ccx_last_error(), "redis://127.0.0.1:1/0"));
+    c.lock = "etcd://127.0.0.1:2379";
+    CHECK_RC(new_context_rc(&c), CCX_ENOTFOUND);
+    CHECK(contains(ccx_last_error(), "shm:"));
+    c.lock = "memory";
+    c.lock_slots = 1;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    c.lock_slots = 257;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    c.lock_slots = 2;
+    c.lock_lease_ms = 5;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    c.lock_lease_ms = -1;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    c.lock_lease_ms = 1000;
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    c.lock = NULL;
+    c.lock_slots = 0;
+    c.lock_lease_ms = 0;
+
+    /* hosts "ssh": its configuration file must be readable */
     c.hosts = "ssh";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    c.ssh_config = "/nonexistent/ssh_config";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "/nonexistent/ssh_config"));
+    c.ssh_config = NULL;
     c.hosts = "recording";
-    c.notifier = "smtp://127.0.0.1:25";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
+
+    /* notifier "smtp" / "smtp://HOST:PORT" */
+    unsetenv("CLOUDCIX_EMAIL_HOST");
+    c.notifier = "smtp";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "CLOUDCIX_EMAIL_HOST"));
+    CHECK(setenv("CLOUDCIX_EMAIL_HOST", "127.0.0.1", 1) == 0);
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    CHECK(setenv("CLOUDCIX_EMAIL_PORT", "twenty-five", 1) == 0);
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "CLOUDCIX_EMAIL_PORT"));
+    unsetenv("CLOUDCIX_EMAIL_PORT");
+    unsetenv("CLOUDCIX_EMAIL_HOST");
+    c.notifier = "smtp://";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "smtp://HOST:PORT"));
+    c.notifier = "smtp://127.0.0.1:99999";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    c.notifier = "smtp://127.0.0.1:2525";
+    CHECK_RC(new_context_rc(&c), CCX_OK);
+    c.notifier = "smtp://[::1]";
+    CHECK_RC(new_context_rc(&c), CCX_OK);
     c.notifier = NULL;
+
+    /* tracer "otlp:URL" */
+    c.tracer = "otlp:";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
+    CHECK(contains(ccx_last_error(), "otlp:http://127.0.0.1:4318"));
+    c.tracer = "otlp:udp://127.0.0.1:4318";
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID);
     c.tracer = "otlp:http://127.0.0.1:4318";
-    CHECK_RC(new_context_rc(&c), CCX_EUNSUPPORTED);
+    CHECK_RC(new_context_rc(&c), CCX_OK); /* nothing to export, nothing sent */
+}
+
+TEST(a_version_1_config_is_read_without_the_fields_version_2_appended) {
+    ccx_config c;
+    memset(&c, 0x5a, sizeof c);
+    CHECK(ccx_config_size(1) == offsetof(ccx_config, ca_file));
+    CHECK(ccx_config_size(1) < ccx_config_size(CCX_CONFIG_VERSION));
+    CHECK_RC(ccx_config_init(&c, 1), CCX_OK);
+    CHECK(c.version == 1 && c.hosts == NULL && c.clock_vtable == NULL);
+    CHECK(c.lock_slots == 0x5a5a5a5a); /* past a version-1 struct: not written */
+    c.hosts = "recording";
+    c.lock = "memory";
+    CHECK_RC(new_context_rc(&c), CCX_OK); /* and not read: the garbage slots and lease are ignored */
+    c.version = CCX_CONFIG_VERSION;
+    CHECK_RC(new_context_rc(&c), CCX_EINVALID); /* read as version 2, they are refused */
 }
 
 /* ---- runs on the built-ins ------------------------------------------------------------------ */
@@ -1128,8 +1236,358 @@ TEST(one_context_serves_concurrent_runs_and_each_thread_has_its_own_last_error) 
     ccx_context_free(ctx);
 }
 
+/* ---- the built-in https transport and Jerry locks against the IaaS simulator ---------------- */
+
+/* The simulator as a child process over HTTPS on a free loopback port, with a throw-away CA made
+ * by openssl in `dir`. It dies with this process (PR_SET_PDEATHSIG) if the test itself dies. */
+struct simulator {
+    char dir[64];
+    char ca[128];
+    char iaas_url[96];
+    char membership_url[96];
+    pid_t pid;
+};
+
+static int make_certificates(const char *dir) {
+    char command[1536];
+    snprintf(command, sizeof command,
+             "cd '%s' && (printf 'subjectAltName=IP:127.0.0.1\\n' > server.ext && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj '/CN=ccx c test CA' && "
+             "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' && "
+             "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 "
+             "-extfile server.ext) >openssl.log 2>&1",
+             dir);
+    return system(command) == 0;
+}
+
+static int start_simulator(struct simulator *sim) {
+    char port_file[128], cert[128], key[128], log[128];
+    int port = 0, i;
+    memset(sim, 0, sizeof *sim);
+    sim->pid = -1;
+    strcpy(sim->dir, "/tmp/ccx-c-sim-XXXXXX");
+    if (g_sim_path == NULL || mkdtemp(sim->dir) == NULL) return 0;
+    snprintf(sim->ca, sizeof sim->ca, "%s/ca.pem", sim->dir);
+    snprintf(port_file, sizeof port_file, "%s/port", sim->dir);
+    snprintf(cert, sizeof cert, "%s/server.pem", sim->dir);
+    snprintf(key, sizeof key, "%s/server.key", sim->dir);
+    snprintf(log, sizeof log, "%s/sim.log", sim->dir);
+    if (!make_certificates(sim->dir)) return 0;
+    sim->pid = fork();
+    if (sim->pid < 0) return 0;
+    if (sim->pid == 0) {
+        FILE *err = freopen(log, "w", stderr), *out = freopen("/dev/null", "w", stdout);
+        (void)err;
+        (void)out;
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execl(g_sim_path, g_sim_path, "--port", "0", "--port-file", port_file, "--cert", cert, "--key", key,
+              (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 500 && port == 0; ++i) { /* up to 10 s */
+        struct timespec wait = {0, 20 * 1000 * 1000};
+        char *text = read_file(port_file);
+        if (text != NULL) port = atoi(text);
+        free(text);
+        if (port == 0) nanosleep(&wait, NULL);
+    }
+    if (port == 0) return 0;
+    snprintf(sim->iaas_url, sizeof sim->iaas_url, "https://127.0.0.1:%d/iaas/", port);
+    snprintf(sim->membership_url, sizeof sim->membership_url, "https://127.0.0.1:%d/membership/", port);
+    return 1;
+}
+
+/* Stops the simulator (SIGTERM, then waits) and removes its folder; safe after a failed start. */
+static void stop_simulator(struct simulator *sim) {
+    char command[128];
+    if (sim->pid > 0) {
+        int status = 0;
+        kill(sim->pid, SIGTERM);
+        waitpid(sim->pid, &status, 0);
+        sim->pid = -1;
+    }
+    if (strncmp(sim->dir, "/tmp/ccx-c-sim-", 15) == 0) {
+        snprintf(command, sizeof command, "rm -rf '%s'", sim->dir);
+        CHECK(system(command) == 0);
+    }
+}
+
+/* A config for the simulator: the built-in https transport, the demo region's credentials. */
+static ccx_config simulator_config(const struct simulator *sim) {
+    ccx_config c = CCX_CONFIG_INIT;
+    c.iaas_url = sim->iaas_url;
+    c.membership_url = sim->membership_url;
+    c.ca_file = sim->ca;
+    c.username = "robot@demo.cloudcix.local";
+    c.password = "demo-robot-password";
+    c.api_key = "demo-api-key-0001"; /* the credentials of data/demo-region.json, which the simulator serves */
+    c.hosts = "recording";
+    return c;
+}
+
+static int metrics_contain(ccx_context *ctx, const char *line) {
+    char *text = NULL;
+    int found;
+    if (ccx_metrics_text(&text, ctx) != CCX_OK) return 0;
+    found = contains(text, line);
+    if (!found) fprintf(stderr, "    metrics without %s:\n%s", line, text);
+    ccx_string_free(text);
+    return found;
+}
+
+/* One VM build over HTTPS under the Jerry lock `lock`, then the same run again (skipped). */
+static void build_on_the_simulator(const char *lock) {
+    struct simulator sim;
+    ccx_config c;
+    ccx_context *ctx = NULL;
+    ccx_outcome *o = NULL;
+    int before = -1, after = -1;
+    size_t commands = 0;
+    if (!start_simulator(&sim)) {
+        CHECK(!"the simulator started");
+        stop_simulator(&sim);
+        return;
+    }
+    c = simulator_config(&sim);
+    c.lock = lock;
+    c.lock_slots = 4;
+    c.lock_lease_ms = 2000;
+    CHECK_RC(ccx_context_new(&ctx, &c), CCX_OK);
+    if (ctx != NULL) {
+        CHECK_RC(ccx_run(&o, ctx, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_SUCCEEDED);
+        CHECK_RC(ccx_outcome_state_before(&before, o), CCX_OK);
+        CHECK_RC(ccx_outcome_state_after(&after, o), CCX_OK);
+        CHECK(before == 1 && after == 4);
+        if (o != NULL && outcome_status(o) != CCX_STATUS_SUCCEEDED) print_outcome(o);
+        ccx_outcome_free(o);
+        o = NULL;
+        CHECK_RC(ccx_context_host_command_count(&commands, ctx), CCX_OK);
+        CHECK(commands > 0);
+        /* the simulator keeps the state the run wrote: a second run finds the VM RUNNING */
+        CHECK_RC(ccx_run(&o, ctx, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_SKIPPED);
+        ccx_outcome_free(o);
+        CHECK(metrics_contain(ctx, "ccx_tasks_total{driver=\"vm_kvm\",verb=\"build\",outcome=\"succeeded\"} 1"));
+        CHECK(metrics_contain(ctx, "ccx_tasks_total{driver=\"vm_kvm\",verb=\"build\",outcome=\"skipped\"} 1"));
+        CHECK(metrics_contain(ctx, "ccx_lock_wait_seconds_count{driver=\"vm_kvm\",verb=\"build\"}"));
+        /* the in-memory region is not this transport's */
+        CHECK_RC(ccx_context_region_state(&before, ctx, "vm", 1501), CCX_EUNSUPPORTED);
+        ccx_context_free(ctx);
+    }
+    stop_simulator(&sim);
+}
+
+TEST(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_memory) { build_on_the_simulator("memory"); }
+
+TEST(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_a_shm_file) {
+    char dir[] = "/tmp/ccx-c-shm-XXXXXX", store[96], path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/locks", dir);
+    snprintf(store, sizeof store, "shm:%s", path);
+    build_on_the_simulator(store);
+    CHECK(access(path, F_OK) == 0); /* the lock's registers lived in that file */
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A free TCP port on 127.0.0.1 (0 when none could be found), and whether something listens on one. */
+static int loopback_port(int port, int listen_check) {
+    struct sockaddr_in a;
+    socklen_t n = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), result = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    if (fd < 0) return 0;
+    if (listen_check)
+        result = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    else if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &n) == 0)
+        result = ntohs(a.sin_port);
+    close(fd);
+    return result;
+}
+
+TEST(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_redis) {
+    int port = loopback_port(0, 0), i, up = 0, status = 0;
+    char port_text[16], store[64];
+    pid_t redis;
+    CHECK(port > 0);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    redis = fork();
+    if (redis == 0) {
+        FILE *out = freopen("/dev/null", "w", stdout), *err = freopen("/dev/null", "w", stderr);
+        (void)out;
+        (void)err;
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", (char *)NULL);
+        _exit(127);
+    }
+    CHECK(redis > 0);
+    for (i = 0; i < 250 && redis > 0 && !up; ++i) { /* up to 5 s */
+        struct timespec wait = {0, 20 * 1000 * 1000};
+        up = loopback_port(port, 1);
+        if (!up) nanosleep(&wait, NULL);
+    }
+    CHECK(up);
+    if (up) {
+        snprintf(store, sizeof store, "redis://127.0.0.1:%d/3", port);
+        build_on_the_simulator(store);
+    }
+    if (redis > 0) {
+        kill(redis, SIGTERM);
+        waitpid(redis, &status, 0);
+    }
+}
+
+TEST(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_insecure) {
+    struct simulator sim;
+    ccx_config c;
+    ccx_outcome *o = NULL;
+    ccx_context *ctx = NULL;
+    if (!start_simulator(&sim)) {
+        CHECK(!"the simulator started");
+        stop_simulator(&sim);
+        return;
+    }
+    c = simulator_config(&sim);
+    c.ca_file = "/etc/ssl/certs/ca-certificates.crt"; /* the system store: not the throw-away CA */
+    if (access(c.ca_file, R_OK) != 0) c.ca_file = NULL;
+    CHECK_RC(ccx_context_new(&ctx, &c), CCX_OK);
+    if (ctx != NULL) {
+        CHECK_RC(ccx_run(&o, ctx, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_REJECTED);
+        CHECK(o != NULL && outcome_has_error(o, "vm_kvm_build_0008", "certificate verification failed"));
+        if (o != NULL && !outcome_has_error(o, "vm_kvm_build_0008", "certificate")) print_outcome(o);
+        CHECK(metrics_contain(ctx, "ccx_tasks_total{driver=\"vm_kvm\",verb=\"build\",outcome=\"rejected\"} 1"));
+        CHECK(metrics_contain(ctx, "ccx_api_errors_total{driver=\"vm_kvm\",verb=\"build\",code=\"0008\"} 1"));
+        ccx_outcome_free(o);
+        ccx_context_free(ctx);
+    }
+    ctx = NULL;
+    c.insecure = 1;
+    CHECK_RC(ccx_context_new(&ctx, &c), CCX_OK);
+    if (ctx != NULL) {
+        CHECK_RC(ccx_run(&o, ctx, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_SUCCEEDED);
+        ccx_outcome_free(o);
+        ccx_context_free(ctx);
+    }
+    stop_simulator(&sim);
+}
+
+/* Two contexts naming one shm: store share the Jerry lock: while a run on the first holds VM
+ * #1501 (its primitives callback waits at a gate), a run on the second is postponed. */
+struct gate {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int entered, open;
+};
+
+static int gated_call(void *user, const ccx_primitive_call *call, ccx_primitive_result *result) {
+    struct gate *g = (struct gate *)user;
+    (void)call;
+    pthread_mutex_lock(&g->mutex);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open) pthread_cond_wait(&g->cond, &g->mutex);
+    pthread_mutex_unlock(&g->mutex);
+    return ccx_primitive_result_set(result, 1, "1000: done behind the gate");
+}
+
+struct gated_run {
+    ccx_context *ctx;
+    int rc, status;
+};
+
+static void *run_gated(void *arg) {
+    struct gated_run *r = (struct gated_run *)arg;
+    ccx_outcome *o = NULL;
+    r->rc = ccx_run(&o, r->ctx, "vm_kvm", "build", 1501);
+    r->status = o != NULL ? outcome_status(o) : -1;
+    ccx_outcome_free(o);
+    return NULL;
+}
+
+TEST(two_contexts_on_one_shm_lock_store_exclude_each_other) {
+    char dir[] = "/tmp/ccx-c-shm-XXXXXX", store[96], path[64];
+    struct gate g;
+    struct gated_run first = {NULL, -1, -1};
+    ccx_primitives_vtable pv = CCX_PRIMITIVES_VTABLE_INIT;
+    ccx_config a = CCX_CONFIG_INIT, b = CCX_CONFIG_INIT;
+    ccx_context *second = NULL;
+    ccx_outcome *o = NULL;
+    pthread_t t;
+    int64_t retry = 0;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/locks", dir);
+    snprintf(store, sizeof store, "shm:%s", path);
+    pthread_mutex_init(&g.mutex, NULL);
+    pthread_cond_init(&g.cond, NULL);
+    g.entered = g.open = 0;
+    pv.user = &g;
+    pv.call = gated_call;
+    a.lock = b.lock = store;
+    a.primitives_vtable = &pv;
+    b.hosts = "recording";
+    b.lock_timeout_ms = 300;
+    b.lock_retry_ms = 4321;
+    CHECK_RC(ccx_context_new(&first.ctx, &a), CCX_OK);
+    CHECK_RC(ccx_context_new(&second, &b), CCX_OK);
+    if (first.ctx != NULL && second != NULL && pthread_create(&t, NULL, run_gated, &first) == 0) {
+        pthread_mutex_lock(&g.mutex);
+        while (!g.entered) pthread_cond_wait(&g.cond, &g.mutex); /* the first run holds the lock */
+        pthread_mutex_unlock(&g.mutex);
+        CHECK_RC(ccx_run(&o, second, "vm_kvm", "build", 1501), CCX_OK);
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_POSTPONED && outcome_has_error(o, "vm_kvm_build_1002", NULL));
+        CHECK(o != NULL && ccx_outcome_retry_after_ms(&retry, o) == CCX_OK && retry == 4321);
+        if (o != NULL && outcome_status(o) != CCX_STATUS_POSTPONED) print_outcome(o);
+        ccx_outcome_free(o);
+        o = NULL;
+        pthread_mutex_lock(&g.mutex);
+        g.open = 1;
+        pthread_cond_broadcast(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        pthread_join(t, NULL);
+        CHECK(first.rc == CCX_OK && first.status == CCX_STATUS_SUCCEEDED);
+        CHECK_RC(ccx_run(&o, second, "vm_kvm", "build", 1501), CCX_OK); /* released: its turn now */
+        CHECK(o != NULL && outcome_status(o) == CCX_STATUS_SUCCEEDED);
+        ccx_outcome_free(o);
+        CHECK(metrics_contain(second, "ccx_lock_timeouts_total{driver=\"vm_kvm\",verb=\"build\"} 1"));
+    }
+    ccx_context_free(first.ctx);
+    ccx_context_free(second);
+    pthread_cond_destroy(&g.cond);
+    pthread_mutex_destroy(&g.mutex);
+    unlink(path);
+    rmdir(dir);
+}
+
+TEST(metrics_text_refuses_null_and_is_the_callers_to_free) {
+    ccx_context *ctx = demo_context(NULL);
+    ccx_outcome *o = NULL;
+    char *text = (char *)g_tmp;
+    CHECK_RC(ccx_metrics_text(NULL, ctx), CCX_EINVALID);
+    CHECK_RC(ccx_metrics_text(&text, NULL), CCX_EINVALID);
+    CHECK(text == NULL);
+    ccx_string_free(NULL);
+    CHECK(ctx != NULL);
+    if (ctx == NULL) return;
+    CHECK_RC(ccx_metrics_text(&text, ctx), CCX_OK);
+    CHECK(contains(text, "ccx_build_info{") && !contains(text, "ccx_tasks_total{"));
+    ccx_string_free(text);
+    CHECK_RC(ccx_run(&o, ctx, "vm_kvm", "build", 1601), CCX_OK); /* 0007: its router is unresourced */
+    ccx_outcome_free(o);
+    CHECK(metrics_contain(ctx, "ccx_tasks_total{driver=\"vm_kvm\",verb=\"build\",outcome=\"failed\"} 1"));
+    CHECK(metrics_contain(ctx, "ccx_errors_total{driver=\"vm_kvm\",verb=\"build\",code=\"0007\"} 1"));
+    ccx_context_free(ctx);
+}
+
 int main(int argc, char **argv) {
     g_region_path = argc > 1 ? argv[1] : NULL;
+    g_sim_path = argc > 2 ? argv[2] : NULL;
     RUN(the_header_compiles_alone_and_its_init_macros_initialise_every_struct);
     RUN(the_library_reports_the_headers_version);
     RUN(error_codes_have_names_and_the_last_error_is_per_call);
@@ -1137,7 +1595,8 @@ int main(int argc, char **argv) {
     RUN(states_statuses_and_error_codes_have_names);
     RUN(a_config_is_checked_before_anything_is_wired);
     RUN(a_config_can_start_from_the_cloudcix_environment);
-    RUN(built_ins_that_this_build_lacks_are_unsupported_not_unknown);
+    RUN(production_built_ins_are_wired_and_ill_formed_arguments_are_invalid);
+    RUN(a_version_1_config_is_read_without_the_fields_version_2_appended);
     RUN(a_demo_vm_build_succeeds_and_a_second_run_skips);
     RUN(unknown_names_and_bad_ids_are_codes_and_a_missing_resource_is_a_rejected_outcome);
     RUN(outcome_and_plan_accessors_refuse_null_and_out_of_range);
@@ -1160,6 +1619,12 @@ int main(int argc, char **argv) {
     RUN(a_clock_callback_drives_the_runs_time);
     RUN(callbacks_see_borrowed_objects_and_setters_refuse_ill_formed_values);
     RUN(one_context_serves_concurrent_runs_and_each_thread_has_its_own_last_error);
+    RUN(metrics_text_refuses_null_and_is_the_callers_to_free);
+    RUN(two_contexts_on_one_shm_lock_store_exclude_each_other);
+    RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_memory);
+    RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_a_shm_file);
+    RUN(a_vm_builds_over_the_builtin_https_transport_under_a_jerry_lock_in_redis);
+    RUN(the_https_transport_refuses_a_server_it_cannot_verify_unless_told_to_be_insecure);
     fprintf(stderr, "%d check(s), %d failure(s)\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

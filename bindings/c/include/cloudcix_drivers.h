@@ -250,19 +250,36 @@ typedef struct ccx_clock_vtable {
 
 /* ---- Configuration -------------------------------------------------------------------------
  * Every NULL string means "the default". Built-ins are chosen by name; a vtable, when set,
- * replaces the built-in of its port. A known built-in that this build lacks is CCX_EUNSUPPORTED
- * from ccx_context_new(); an unknown name is CCX_ENOTFOUND.
+ * replaces the built-in of its port. A known built-in whose argument is ill-formed ("shm:"
+ * without a path, "redis://" without a host, an unreadable file) is CCX_EINVALID from
+ * ccx_context_new(); a service it cannot reach at once (Redis) is CCX_ERROR; an unknown name is
+ * CCX_ENOTFOUND (the message lists the known ones).
  *
  *  transport  "memory-demo"  the embedded demo region, in memory (default without iaas_url)
  *             "memory"       an in-memory region from region_json
- *             "https"        HTTP(S) to iaas_url / membership_url (default with an http(s) URL)
- *  lock       "in-process"   (default); "memory", "shm:PATH", "redis://HOST:PORT" (Jerry lock)
+ *             "https"        HTTP/1.1 over TCP or TLS to iaas_url and membership_url (both
+ *                            required, http:// or https://); default with such an iaas_url.
+ *                            Trust: ca_file, else $CLOUDCIX_CA_FILE, else the system store
+ *  lock       "in-process"   (default: one process); Jerry locks shared by every process that
+ *                            names the same store, with lock_slots and lock_lease_ms:
+ *             "memory"       registers of this context (its runs on any thread)
+ *             "shm:PATH"     a file mapped by every process on this machine
+ *             "redis://HOST:PORT/N"  Redis database N (port and database optional: 6379, 0)
  *  hosts      "dry-run"      print each host command to stderr, run nothing (default)
  *             "dry-run:PATH" append them to the file PATH instead
- *             "recording"    keep them silently; "ssh" runs them over SSH
- *  tracer     "none" (default), "log" (spans as debug log lines)
+ *             "recording"    keep them silently
+ *             "ssh"          run them over SSH on the address the API gives for each server,
+ *                            configured by ssh_config (else ~/.ssh/config); unknown host keys
+ *                            are refused unless that file says StrictHostKeyChecking no
+ *  tracer     "none" (default), "log" (spans as debug log lines),
+ *             "otlp:URL"     spans exported as OTLP/HTTP JSON to URL/v1/traces (e.g.
+ *                            "otlp:http://127.0.0.1:4318") in the background; flushed when the
+ *                            context is freed. https URLs trust as the transport does
  *  notifier   "none" (default: e-mails are only logged), "outbox" (JSON lines on stderr),
- *             "outbox:PATH" (appended to the file PATH)
+ *             "outbox:PATH" (appended to the file PATH),
+ *             "smtp"         SMTP (STARTTLS required) to $CLOUDCIX_EMAIL_HOST, _PORT (25), with
+ *                            _USER, _PASSWORD, _REPLY_TO and templates from _TEMPLATES
+ *             "smtp://HOST:PORT"  the same with this server ([::1]:25 for IPv6)
  *  clock      "system" (default), "manual" (time moves only when the library sleeps)
  *  log        "none" (default), "stderr"; log_level 0 debug, 1 info, 2 warning, 3 error
  *
@@ -270,8 +287,10 @@ typedef struct ccx_clock_vtable {
  * (ccx_context_host_command_count).
  *
  * ABI: fields are only ever appended, with a new CCX_CONFIG_VERSION; the library reads only the
- * fields of the version a caller's struct declares, so an older caller keeps working. */
-#define CCX_CONFIG_VERSION 1
+ * fields of the version a caller's struct declares (the later ones keep their defaults), so an
+ * older caller keeps working. Version 2 added ca_file, ssh_config, insecure, lock_slots and
+ * lock_lease_ms. */
+#define CCX_CONFIG_VERSION 2
 typedef struct ccx_config {
     int version;
     const char *iaas_url;       /* IaaS API root; NULL: the built-in region's */
@@ -304,14 +323,29 @@ typedef struct ccx_config {
     const ccx_rcc_vtable *rcc_vtable;
     const ccx_notifier_vtable *notifier_vtable;
     const ccx_clock_vtable *clock_vtable;
+    /* ---- version 2 ---- */
+    const char *ca_file;        /* PEM CA certificates the https transport, the otlp tracer and
+                                   the smtp notifier trust (NULL: $CLOUDCIX_CA_FILE for https
+                                   and otlp, else the system store) */
+    const char *ssh_config;     /* OpenSSH client config for hosts "ssh" (Host, HostName, Port,
+                                   User, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking);
+                                   NULL: ~/.ssh/config and /etc/ssh/ssh_config */
+    int insecure;               /* non-zero: no TLS certificate verification, https and smtp
+                                   (warned on every connection; for tests only) */
+    int lock_slots;             /* Jerry lock participants over all processes sharing the
+                                   store, 2..256, the same in each; 0: 16 */
+    int64_t lock_lease_ms;      /* Jerry lock lease: a holder silent this long is evicted; the
+                                   same in each process; 0: 10000 */
 } ccx_config;
 #define CCX_CONFIG_INIT                                                                                           \
     {CCX_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, 0, 0, 0, \
-     NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+     NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0}
 
-/* For callers without C macros (Python, Go): the same as `*config = CCX_CONFIG_INIT`. */
+/* For callers without C macros (Python, Go): the same as `*config = CCX_CONFIG_INIT` for the
+ * current version; for an older version it writes only that version's fields. */
 CCX_API int ccx_config_init(ccx_config *config, int version) CCX_NOEXCEPT;
-/* The size of the struct this library knows for a version (FFI sanity check). */
+/* The size of the struct this library knows for a version, 0 for an unknown one (FFI sanity
+ * check: ccx_config_size(1) is what a version-1 caller allocated). */
 CCX_API size_t ccx_config_size(int version) CCX_NOEXCEPT;
 
 /* ---- Context: the wired ports one or many runs share (thread-safe) -------------------------- */
@@ -381,6 +415,18 @@ CCX_API int ccx_plan_report_call(const char **out_primitive, const char **out_ac
 CCX_API int ccx_plan_report_command_count(size_t *out, const ccx_plan_report *report, size_t call_index) CCX_NOEXCEPT;
 CCX_API int ccx_plan_report_command(const char **out_host, const char **out_command,
                                     const ccx_plan_report *report, size_t call_index, size_t index) CCX_NOEXCEPT;
+
+/* ---- Metrics ----------------------------------------------------------------------------------
+ * Every context keeps the engine's metrics for the runs made on it: ccx_tasks_total{driver,verb,
+ * outcome}, ccx_task_duration_seconds, ccx_tasks_in_flight, ccx_lock_wait_seconds,
+ * ccx_lock_timeouts_total, ccx_api_errors_total, ccx_host_errors_total, ccx_errors_total{...,code}
+ * and ccx_build_info{version,region}. */
+
+/* The metrics as Prometheus text (exposition format 0.0.4), for a caller to serve on its own
+ * /metrics. *out is the caller's: release it with ccx_string_free(). */
+CCX_API int ccx_metrics_text(char **out, ccx_context *ctx) CCX_NOEXCEPT;
+/* Frees a string the library handed over with ownership (ccx_metrics_text); NULL does nothing. */
+CCX_API void ccx_string_free(char *s) CCX_NOEXCEPT;
 
 #ifdef __cplusplus
 }

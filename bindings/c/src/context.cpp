@@ -1,11 +1,26 @@
 // ccx_context_new: reads a versioned ccx_config and wires every port, either from the caller's
 // vtable or from a built-in chosen by name. The built-ins are one table per port below: a name
 // whose factory is null is known but not compiled into this build (CCX_EUNSUPPORTED), so a new
-// built-in is one line here and no change to the C ABI.
-#include <boost/json/parse.hpp>
-#include <iostream>
+// built-in is one line here and no change to the C ABI. The production built-ins (HTTPS, Jerry
+// locks, SSH, OTLP, SMTP) are made by the same library factories the example programs use.
+#include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+
+#include "cloudcix_drivers/lock/peterson.hpp"
 #include "cloudcix_drivers/native_primitives.hpp"
+#include "cloudcix_drivers/notify/smtp.hpp"
+#include "cloudcix_drivers/rcc/ssh.hpp"
+#include "cloudcix_drivers/tracer/otlp.hpp"
+#include "cloudcix_drivers/transport/http.hpp"
 #include "internal.hpp"
 
 namespace cloudcix::drivers::capi {
@@ -87,8 +102,28 @@ int memory_region(Wiring& w, std::string_view, std::unique_ptr<Transport>& out) 
     return in_memory(w, std::move(v.as_object()), out);
 }
 
+// TLS settings shared by the https transport and the OTLP tracer's exporter.
+HttpOptions http_options(const Wiring& w) {
+    HttpOptions http;
+    if (w.cfg.ca_file != nullptr) http.ca_file = w.cfg.ca_file;
+    http.insecure = w.cfg.insecure != 0;
+    http.log = w.c.log.get();
+    return http;
+}
+
+int https(Wiring& w, std::string_view, std::unique_ptr<Transport>& out) {
+    try {
+        out = make_iaas_transport(w.c.config.iaas, http_options(w));
+    } catch (const std::invalid_argument& e) {
+        return fail(CCX_EINVALID, std::string("transport 'https': ") + e.what());
+    } catch (const std::runtime_error& e) {  // trust anchors that cannot be loaded
+        return fail(CCX_EINVALID, std::string("transport 'https': ") + e.what());
+    }
+    return CCX_OK;
+}
+
 constexpr Builtin<Transport> kTransports[] = {
-    {"memory-demo", memory_demo}, {"memory", memory_region}, {"https", nullptr},  // the Boost.Beast + OpenSSL transport
+    {"memory-demo", memory_demo}, {"memory", memory_region}, {"https", https},
 };
 
 int in_process_lock(Wiring&, std::string_view, std::unique_ptr<Lock>& out) {
@@ -96,11 +131,39 @@ int in_process_lock(Wiring&, std::string_view, std::unique_ptr<Lock>& out) {
     return CCX_OK;
 }
 
+// A Jerry lock over the store the name gives (make_lock parses it, as for the CLI's --lock-store).
+int jerry_lock(Wiring& w, std::string store, std::unique_ptr<Lock>& out) {
+    LockConfig config;
+    config.store = std::move(store);
+    if (w.cfg.lock_slots != 0) config.participants = static_cast<std::size_t>(w.cfg.lock_slots);
+    if (w.cfg.lock_lease_ms != 0) config.lease = std::chrono::milliseconds(w.cfg.lock_lease_ms);
+    try {
+        out = make_lock(config);
+    } catch (const std::invalid_argument& e) {
+        return fail(CCX_EINVALID, e.what());  // "lock store 'shm:PATH' needs a path", ...
+    } catch (const std::runtime_error& e) {  // a store that cannot be reached or opened
+        return fail(CCX_ERROR, "lock '" + config.store + "': " + secrets::redact(e.what()));
+    }
+    return CCX_OK;
+}
+
+int jerry_memory(Wiring& w, std::string_view, std::unique_ptr<Lock>& out) {
+    return jerry_lock(w, "memory", out);
+}
+
+int jerry_shm(Wiring& w, std::string_view path, std::unique_ptr<Lock>& out) {
+    return jerry_lock(w, "shm:" + std::string(path), out);
+}
+
+int jerry_redis(Wiring& w, std::string_view address, std::unique_ptr<Lock>& out) {
+    return jerry_lock(w, "redis://" + std::string(address), out);
+}
+
 constexpr Builtin<Lock> kLocks[] = {
     {"in-process", in_process_lock},
-    {"memory", nullptr},    // Jerry lock over an in-memory register store
-    {"shm:", nullptr},      // Jerry lock over a shared-memory file
-    {"redis://", nullptr},  // Jerry lock over Redis
+    {"memory", jerry_memory},
+    {"shm:", jerry_shm},
+    {"redis://", jerry_redis},
 };
 
 // Built-in hosts keep every command in the context (ccx_context_host_command).
@@ -136,8 +199,22 @@ int recording(Wiring& w, std::string_view, std::unique_ptr<Rcc>& out) {
     return CCX_OK;
 }
 
+int ssh(Wiring& w, std::string_view, std::unique_ptr<Rcc>& out) {
+    SshOptions o;
+    if (w.cfg.ssh_config != nullptr) {
+        o.config_file = w.cfg.ssh_config;
+        // Refused now rather than as a channel failure of every command.
+        if (::access(o.config_file.c_str(), R_OK) != 0)
+            return fail(CCX_EINVALID, "hosts 'ssh': cannot read the SSH configuration file '" + o.config_file +
+                                          "': " + std::strerror(errno));
+    }
+    o.log = w.c.log.get();
+    out = std::make_unique<SshRcc>(std::move(o));
+    return CCX_OK;
+}
+
 constexpr Builtin<Rcc> kHosts[] = {
-    {"dry-run", dry_run}, {"dry-run:", dry_run}, {"recording", recording}, {"ssh", nullptr},  // libssh host channel
+    {"dry-run", dry_run}, {"dry-run:", dry_run}, {"recording", recording}, {"ssh", ssh},
 };
 
 int no_tracer(Wiring&, std::string_view, std::unique_ptr<Tracer>& out) {
@@ -155,8 +232,27 @@ int log_tracer(Wiring& w, std::string_view, std::unique_ptr<Tracer>& out) {
     return CCX_OK;
 }
 
+// OTLP/HTTP JSON through an HttpTransport of the tracer's own (the context's transport may be an
+// in-memory region or a callback).
+int otlp_tracer(Wiring& w, std::string_view url, std::unique_ptr<Tracer>& out) {
+    if (!parse_url(url))
+        return fail(CCX_EINVALID, "tracer 'otlp:" + std::string(url) +
+                                      "': the collector must be an http:// or https:// URL, e.g. "
+                                      "otlp:http://127.0.0.1:4318");
+    try {
+        w.c.tracer_transport = std::make_unique<HttpTransport>(http_options(w));
+    } catch (const std::runtime_error& e) {
+        return fail(CCX_EINVALID, "tracer 'otlp:" + std::string(url) + "': " + e.what());
+    }
+    OtlpOptions o;
+    o.endpoint = std::string(url);
+    o.resource_attributes.emplace_back("cloudcix.region", w.c.config.region_name);
+    out = std::make_unique<OtlpTracer>(*w.c.tracer_transport, std::move(o));
+    return CCX_OK;
+}
+
 constexpr Builtin<Tracer> kTracers[] = {
-    {"none", no_tracer}, {"log", log_tracer}, {"otlp:", nullptr},  // OTLP/HTTP JSON exporter
+    {"none", no_tracer}, {"log", log_tracer}, {"otlp:", otlp_tracer},
 };
 
 int no_notifier(Wiring&, std::string_view, std::unique_ptr<Notifier>& out) {
@@ -177,8 +273,48 @@ int outbox(Wiring& w, std::string_view path, std::unique_ptr<Notifier>& out) {
     return CCX_OK;
 }
 
+// "smtp": everything from CLOUDCIX_EMAIL_*; "smtp://HOST[:PORT]": that server (port 25 when
+// none is given), the rest from the environment.
+int smtp_notifier(Wiring& w, const std::string& name, const std::optional<ParsedUrl>& server,
+                  std::unique_ptr<Notifier>& out) {
+    SmtpOptions o;
+    try {
+        o = smtp_options_from_environment();
+    } catch (const std::invalid_argument& e) {
+        return fail(CCX_EINVALID, "notifier '" + name + "': " + e.what());
+    }
+    if (server) {
+        o.host = server->host;
+        o.port = server->port;
+    }
+    if (o.host.empty())
+        return fail(CCX_EINVALID, "notifier 'smtp' needs CLOUDCIX_EMAIL_HOST (or names the server: smtp://HOST:PORT)");
+    if (w.cfg.ca_file != nullptr) o.ca_file = w.cfg.ca_file;  // a relay with a private CA
+    o.verify_peer = w.cfg.insecure == 0;
+    o.organization_url = w.c.config.organization_url;
+    o.log = w.c.log.get();
+    out = std::make_unique<SmtpNotifier>(std::move(o));
+    return CCX_OK;
+}
+
+int smtp_from_environment(Wiring& w, std::string_view, std::unique_ptr<Notifier>& out) {
+    return smtp_notifier(w, "smtp", std::nullopt, out);
+}
+
+int smtp_server(Wiring& w, std::string_view address, std::unique_ptr<Notifier>& out) {
+    const std::string name = "smtp://" + std::string(address);
+    // An SMTP address is a URL authority: the URL parser knows bracketed IPv6 and ports.
+    std::string_view after_host = address;
+    if (!address.empty() && address.front() == '[') after_host = address.substr(std::min(address.find(']'), address.size()));
+    const bool has_port = after_host.find(':') != std::string_view::npos;
+    auto url = parse_url("http://" + std::string(address) + (has_port ? "" : ":25"));
+    if (address.empty() || !url || url->host.empty() || url->target != "/")
+        return fail(CCX_EINVALID, "notifier '" + name + "': expected smtp://HOST or smtp://HOST:PORT");
+    return smtp_notifier(w, name, url, out);
+}
+
 constexpr Builtin<Notifier> kNotifiers[] = {
-    {"none", no_notifier}, {"outbox", outbox}, {"outbox:", outbox}, {"smtp://", nullptr},  // SMTP
+    {"none", no_notifier}, {"outbox", outbox}, {"outbox:", outbox}, {"smtp", smtp_from_environment}, {"smtp://", smtp_server},
 };
 
 int system_clock_builtin(Wiring&, std::string_view, std::unique_ptr<Clock>& out) {
@@ -213,8 +349,12 @@ int check_config(const ccx_config& cfg) {
                                       ", newer than this library's " + std::to_string(CCX_CONFIG_VERSION));
     if (cfg.log_level < 0 || cfg.log_level > 3)
         return fail(CCX_EINVALID, "log_level must be 0..3, got " + std::to_string(cfg.log_level));
-    if (cfg.lock_timeout_ms < 0 || cfg.lock_retry_ms < 0 || cfg.request_timeout_ms < 0)
+    if (cfg.lock_timeout_ms < 0 || cfg.lock_retry_ms < 0 || cfg.request_timeout_ms < 0 || cfg.lock_lease_ms < 0)
         return fail(CCX_EINVALID, "timeouts must not be negative");
+    if (cfg.lock_slots != 0 && (cfg.lock_slots < 2 || cfg.lock_slots > 256))
+        return fail(CCX_EINVALID, "lock_slots must be 2..256 (or 0: 16), got " + std::to_string(cfg.lock_slots));
+    if (cfg.lock_lease_ms != 0 && cfg.lock_lease_ms < 20)
+        return fail(CCX_EINVALID, "lock_lease_ms must be at least 20 (or 0: 10000), got " + std::to_string(cfg.lock_lease_ms));
     int rc = CCX_OK;
     if (cfg.transport_vtable && (rc = check_vtable("transport", cfg.transport_vtable->version, CCX_TRANSPORT_VERSION,
                                                    cfg.transport_vtable->send != nullptr)))
@@ -333,11 +473,24 @@ int wire(ccx_context& c, const ccx_config& cfg) {
     c.ctx.notifier = c.notifier.get();
     c.ctx.clock = c.clock;
     c.ctx.log = c.log.get();
+    c.metrics = std::make_unique<Metrics>(conf.region_name);
+    c.ctx.metrics = c.metrics.get();
     c.ctx.config = conf;
     return CCX_OK;
 }
 
 }  // namespace
+
+// The size of each version's ccx_config: a version's fields end where the next version's begin.
+std::size_t config_size(int version) {
+    switch (version) {
+        case 1: return offsetof(ccx_config, ca_file);
+        case CCX_CONFIG_VERSION: return sizeof(ccx_config);
+        default: return 0;
+    }
+}
+static_assert(CCX_CONFIG_VERSION == 2, "add the new version's size to config_size()");
+
 }  // namespace cloudcix::drivers::capi
 
 using cloudcix::drivers::capi::fail;
@@ -347,24 +500,34 @@ extern "C" {
 
 int ccx_config_init(ccx_config* config, int version) noexcept {
     CCX_REQUIRE(config);
-    if (version != CCX_CONFIG_VERSION)
-        return fail(CCX_EVERSION, "ccx_config_init: this library knows config version " +
+    const std::size_t size = cloudcix::drivers::capi::config_size(version);
+    if (size == 0)
+        return fail(CCX_EVERSION, "ccx_config_init: this library knows config versions 1 to " +
                                       std::to_string(CCX_CONFIG_VERSION) + ", not " + std::to_string(version));
     ccx_config init = CCX_CONFIG_INIT;
-    *config = init;
+    init.version = version;
+    std::memcpy(config, &init, size);  // an older caller's struct is only that long
     return CCX_OK;
 }
 
 size_t ccx_config_size(int version) noexcept {
-    return version == CCX_CONFIG_VERSION ? sizeof(ccx_config) : 0;
+    return cloudcix::drivers::capi::config_size(version);
 }
 
 int ccx_context_new(ccx_context** out, const ccx_config* config) noexcept {
     CCX_REQUIRE(out);
     *out = nullptr;
     return guard([&]() -> int {
-        ccx_config defaults = CCX_CONFIG_INIT;
-        const ccx_config& cfg = config ? *config : defaults;
+        // An older caller's struct is shorter: read its version's fields over the defaults.
+        ccx_config cfg = CCX_CONFIG_INIT;
+        if (config != nullptr) {
+            const std::size_t size = cloudcix::drivers::capi::config_size(config->version);
+            if (size == 0) {
+                cfg.version = config->version;  // check_config names the problem
+            } else {
+                std::memcpy(&cfg, config, size);
+            }
+        }
         if (int rc = cloudcix::drivers::capi::check_config(cfg)) return rc;
         auto c = std::make_unique<ccx_context>();
         if (int rc = cloudcix::drivers::capi::wire(*c, cfg)) return rc;
@@ -403,6 +566,24 @@ int ccx_context_host_command(const char** out_host, const char** out_command, cc
     if (out_host) *out_host = e.host.c_str();
     if (out_command) *out_command = e.command.c_str();
     return CCX_OK;
+}
+
+int ccx_metrics_text(char** out, ccx_context* ctx) noexcept {
+    CCX_REQUIRE(out);
+    *out = nullptr;
+    CCX_REQUIRE(ctx);
+    return guard([&]() -> int {
+        const std::string text = ctx->metrics->render();
+        char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+        if (copy == nullptr) return fail(CCX_ENOMEM, "out of memory");
+        std::memcpy(copy, text.c_str(), text.size() + 1);
+        *out = copy;
+        return CCX_OK;
+    });
+}
+
+void ccx_string_free(char* s) noexcept {
+    std::free(s);
 }
 
 int ccx_context_region_state(int* out, ccx_context* ctx, const char* service, int64_t id) noexcept {

@@ -13,6 +13,7 @@
 
 #include "cloudcix_drivers.h"
 #include "cloudcix_drivers/log.hpp"
+#include "cloudcix_drivers/metrics.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
 
@@ -77,6 +78,9 @@ int check_vtable(const char* port, int version, int known, bool complete);
 
 struct ccx_context {
     cloudcix::drivers::Config config;
+    // First, so destroyed last: the transports, hosts and notifiers below may log while closing.
+    std::unique_ptr<cloudcix::drivers::LogSink> log;
+    std::unique_ptr<cloudcix::drivers::LogSink> trace_log;  // for tracer "log" without a log
     std::shared_ptr<cloudcix::drivers::IaasRegion> region;  // with the in-memory transports
     std::unique_ptr<cloudcix::drivers::Transport> transport;
     std::unique_ptr<cloudcix::drivers::Clock> clock_owned;
@@ -89,11 +93,11 @@ struct ccx_context {
     bool native_primitives = true;  // false when a primitives vtable replaces the catalogue
     bool keeps_hosts = false;       // the built-in hosts record into host_log
     cloudcix::drivers::capi::HostLog host_log;
-    std::unique_ptr<cloudcix::drivers::LogSink> log;
-    std::unique_ptr<cloudcix::drivers::LogSink> trace_log;  // for tracer "log" without a log
+    std::unique_ptr<cloudcix::drivers::Transport> tracer_transport;  // tracer "otlp:": outlives the tracer
     std::unique_ptr<cloudcix::drivers::Tracer> tracer;
     std::unique_ptr<std::ofstream> outbox_file;
     std::unique_ptr<cloudcix::drivers::Notifier> notifier;
+    std::unique_ptr<cloudcix::drivers::Metrics> metrics;  // every run on this context records here
     cloudcix::drivers::Context ctx;
 };
 

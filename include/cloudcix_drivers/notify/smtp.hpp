@@ -57,6 +57,12 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// SmtpOptions from the variables the CLI, the worker and the C API read alike:
+// CLOUDCIX_EMAIL_HOST, _PORT (default 25), _USER, _PASSWORD (remembered as a secret), _REPLY_TO
+// and _TEMPLATES. A host left empty is for the caller to refuse or fill in; a port that is not a
+// number from 1 to 65535 throws std::invalid_argument.
+SmtpOptions smtp_options_from_environment();
+
 namespace email {
 // The template language: {{name}} (a value, HTML-escaped; dotted names reach into objects;
 // objects and arrays print as indented JSON), {{#name}}...{{/name}} (repeated for each element

@@ -90,4 +90,12 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+struct IaasSettings;
+
+// The HTTP(S) transport for one IaaS region, as the CLI, the worker and the C API wire it:
+// iaas_url and membership_url must both be http:// or https:// URLs (std::invalid_argument
+// naming the one that is missing or not), each request's timeout is iaas.request_timeout, and
+// the trust anchors follow `options` (std::runtime_error when they cannot be loaded).
+std::unique_ptr<HttpTransport> make_iaas_transport(const IaasSettings& iaas, HttpOptions options = {});
+
 }  // namespace cloudcix::drivers
