@@ -265,13 +265,6 @@ bool Observability::flush(std::chrono::milliseconds timeout) {
     return ok;
 }
 
-namespace {
-std::string env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
-}  // namespace
-
 Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view program, const ObsOptions& obs_options)
     : obs(obs_options, std::string(program), config.region_name, o.quiet, o.ca_file, o.insecure), log(obs.log()), outbox(std::cerr) {
     if (!o.iaas_url.empty()) config.iaas.iaas_url = o.iaas_url;
