@@ -428,7 +428,8 @@ struct PetersonLock::Impl {
     }
 
     // Reclaims every key set of this domain that no pin names: mark it retiring with a token,
-    // read every pin, then turn the token into "reclaimed" unless a participant vetoed it.
+    // check the incarnation under the token, read every pin, then turn the token into
+    // "reclaimed" unless a pin names the set or a participant vetoed the token.
     std::size_t reclaim() {
         std::lock_guard one_at_a_time(reclaim_mutex);
         struct Candidate {
@@ -446,8 +447,14 @@ struct PetersonLock::Impl {
                 std::lock_guard g(mutex);
                 token = static_cast<std::int64_t>((rng() >> 2) | 1);
             }
-            if (life > 0 && set->compare_and_set(retire(), 0, token))
-                candidates.push_back({std::move(name), std::move(set), life, token});
+            if (life <= 0 || !set->compare_and_set(retire(), 0, token)) continue;
+            // The location may have been reused since `life` was read: the token must sit on
+            // that incarnation (tests/spin/reclaim.pml, NO_TOKEN_RECHECK).
+            if (set->read(incarnation()) != life) {
+                set->compare_and_set(retire(), token, 0);
+                continue;
+            }
+            candidates.push_back({std::move(name), std::move(set), life, token});
         }
         std::size_t done = 0;
         if (!candidates.empty()) {
