@@ -57,6 +57,7 @@ std::unique_ptr<PetersonLock> make_lock(const LockConfig& config) {
     LockOptions options;
     options.participants = config.participants;
     options.lease = config.lease;
+    options.max_sets = config.max_sets;
     if (config.participants < 2 || config.participants > 256)
         throw std::invalid_argument("lock participants must be between 2 and 256, got " + std::to_string(config.participants));
     if (config.lease < std::chrono::milliseconds(20))

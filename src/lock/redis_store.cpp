@@ -2,9 +2,11 @@
 // per register. Redis runs each command atomically and a connection's commands in order, so a
 // pipelined HSET + HMGET is exactly "the writes, then the reads" in one round trip.
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,10 +26,29 @@ struct ReplyFree {
 using Connection = std::unique_ptr<redisContext, ContextFree>;
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
-// Registration only: compare-and-set one field.
+// Registration and reclamation only: compare-and-set one field of a set that exists (a removed
+// set must not come back through an old handle).
 constexpr const char* kCasScript =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
     "local v = redis.call('HGET', KEYS[1], ARGV[1]) or '0' "
     "if v == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0";
+// Creates the set on first use (size in field "n", the incarnation in the last register) and
+// indexes its name, atomically; answers the recorded size.
+constexpr const char* kOpenScript =
+    "if redis.call('HSETNX', KEYS[1], 'n', ARGV[2]) == 1 then "
+    "redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) redis.call('SADD', KEYS[2], ARGV[1]) end "
+    "return redis.call('HGET', KEYS[1], 'n')";
+// Removes the set and its index entry if register ARGV[1] holds ARGV[2].
+constexpr const char* kRemoveScript =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+    "redis.call('DEL', KEYS[1]) redis.call('SREM', KEYS[2], ARGV[3]) return 1 end return 0";
+
+std::int64_t fresh_incarnation() {
+    static std::mutex mutex;
+    static std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()) << 32};
+    std::lock_guard lock(mutex);
+    return static_cast<std::int64_t>((rng() >> 2) | 1);
+}
 
 std::int64_t to_int(const redisReply* r) {
     if (r->type == REDIS_REPLY_NIL) return 0;
@@ -64,20 +85,37 @@ private:
 class RedisStore final : public RegisterStore, public std::enable_shared_from_this<RedisStore> {
 public:
     RedisStore(std::string host, int port, int db, std::string prefix, std::chrono::milliseconds timeout)
-        : host_(std::move(host)), port_(port), db_(db), prefix_(std::move(prefix)), timeout_(timeout) {
+        : host_(std::move(host)), port_(port), db_(db), prefix_(std::move(prefix)), index_(prefix_ + "@sets"), timeout_(timeout) {
         release(connect());  // fail early when the server is not there
     }
 
     std::shared_ptr<RegisterSet> open(std::string_view name, std::size_t size) override {
+        if (size < 2) throw std::runtime_error("a register set needs at least 2 registers");
         std::string key = prefix_ + std::string(name);
         // The size is recorded in field "n" on first use; a second user with another size is wrong.
-        std::vector<std::vector<std::string>> cmds{{"HSETNX", key, "n", std::to_string(size)}, {"HGET", key, "n"}};
-        auto replies = pipeline(cmds);
-        auto recorded = static_cast<std::size_t>(to_int(replies[1].get()));
+        auto replies = pipeline({{"EVAL", kOpenScript, "2", key, index_, std::string(name), std::to_string(size),
+                                  std::to_string(size - 1), std::to_string(fresh_incarnation())}});
+        auto recorded = static_cast<std::size_t>(to_int(replies[0].get()));
         if (recorded != size)
             throw std::runtime_error("register set '" + std::string(name) + "' has " + std::to_string(recorded) +
                                      " registers, not " + std::to_string(size));
         return std::make_shared<RedisSet>(*this, std::move(key), size);
+    }
+    std::vector<std::string> list(std::string_view prefix) override {
+        auto replies = pipeline({{"SMEMBERS", index_}});
+        const redisReply* r = replies[0].get();
+        if (r->type != REDIS_REPLY_ARRAY) throw std::runtime_error("redis: SMEMBERS answered oddly");
+        std::vector<std::string> names;
+        for (std::size_t i = 0; i < r->elements; ++i) {
+            std::string name(r->element[i]->str, r->element[i]->len);
+            if (name.starts_with(prefix)) names.push_back(std::move(name));
+        }
+        return names;
+    }
+    bool remove(std::string_view name, std::size_t index, std::int64_t value) override {
+        auto replies = pipeline({{"EVAL", kRemoveScript, "2", prefix_ + std::string(name), index_, std::to_string(index),
+                                  std::to_string(value), std::string(name)}});
+        return to_int(replies[0].get()) == 1;
     }
     std::string describe() const override {
         return "redis://" + host_ + ":" + std::to_string(port_) + "/" + std::to_string(db_);
@@ -150,6 +188,7 @@ private:
     int port_;
     int db_;
     std::string prefix_;
+    std::string index_;
     std::chrono::milliseconds timeout_;
     std::mutex mutex_;
     std::vector<Connection> pool_;

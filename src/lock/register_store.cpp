@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -21,6 +22,16 @@ namespace cloudcix::drivers {
 
 namespace {
 
+std::atomic_ref<std::int64_t> at(std::int64_t& word) { return std::atomic_ref<std::int64_t>(word); }
+
+// A set's incarnation: random, positive, never zero (docs/locks.md, "Reclaiming register sets").
+std::int64_t fresh_incarnation() {
+    static std::mutex mutex;
+    static std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()) << 32};
+    std::lock_guard lock(mutex);
+    return static_cast<std::int64_t>((rng() >> 2) | 1);
+}
+
 void check_index(std::size_t index, std::size_t size) {
     if (index >= size) throw std::out_of_range("register " + std::to_string(index) + " of a set of " + std::to_string(size));
 }
@@ -28,15 +39,18 @@ void check_index(std::size_t index, std::size_t size) {
 // ---------------------------------------------------------------------------------------------
 class MemorySet final : public RegisterSet {
 public:
-    explicit MemorySet(std::size_t size) : size_(size), regs_(std::make_unique<std::atomic<std::int64_t>[]>(size)) {}
+    explicit MemorySet(std::size_t size) : size_(size), regs_(std::make_unique<std::int64_t[]>(size)) {
+        for (std::size_t i = 0; i < size; ++i) regs_[i] = 0;
+        regs_[size - 1] = fresh_incarnation();
+    }
     std::size_t size() const override { return size_; }
     std::int64_t read(std::size_t i) override {
         check_index(i, size_);
-        return regs_[i].load(std::memory_order_seq_cst);
+        return at(regs_[i]).load(std::memory_order_seq_cst);
     }
     void write(std::size_t i, std::int64_t v) override {
         check_index(i, size_);
-        regs_[i].store(v, std::memory_order_seq_cst);
+        at(regs_[i]).store(v, std::memory_order_seq_cst);
     }
     void write_read(std::span<const Write> writes, std::span<const std::size_t> reads, std::span<std::int64_t> out) override {
         for (const auto& w : writes) write(w.index, w.value);
@@ -44,17 +58,22 @@ public:
     }
     bool compare_and_set(std::size_t i, std::int64_t expected, std::int64_t desired) override {
         check_index(i, size_);
-        return regs_[i].compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
+        return at(regs_[i]).compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
+    }
+    std::int64_t* words() override { return regs_.get(); }
+    void zero() {
+        for (std::size_t i = 0; i < size_; ++i) at(regs_[i]).store(0, std::memory_order_seq_cst);
     }
 
 private:
     std::size_t size_;
-    std::unique_ptr<std::atomic<std::int64_t>[]> regs_;
+    std::unique_ptr<std::int64_t[]> regs_;
 };
 
 class MemoryStore final : public RegisterStore {
 public:
     std::shared_ptr<RegisterSet> open(std::string_view name, std::size_t size) override {
+        if (size < 2) throw std::runtime_error("a register set needs at least 2 registers");
         std::lock_guard lock(mutex_);
         auto it = sets_.find(name);
         if (it == sets_.end()) it = sets_.emplace(std::string(name), std::make_shared<MemorySet>(size)).first;
@@ -62,6 +81,21 @@ public:
             throw std::runtime_error("register set '" + std::string(name) + "' has " + std::to_string(it->second->size()) +
                                      " registers, not " + std::to_string(size));
         return it->second;
+    }
+    std::vector<std::string> list(std::string_view prefix) override {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> names;
+        for (auto it = sets_.lower_bound(prefix); it != sets_.end() && it->first.starts_with(prefix); ++it)
+            names.push_back(it->first);
+        return names;
+    }
+    bool remove(std::string_view name, std::size_t index, std::int64_t value) override {
+        std::lock_guard lock(mutex_);
+        auto it = sets_.find(name);
+        if (it == sets_.end() || index >= it->second->size() || it->second->read(index) != value) return false;
+        it->second->zero();
+        sets_.erase(it);
+        return true;
     }
     std::string describe() const override { return "memory"; }
 
@@ -71,13 +105,17 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// File layout: a header, a table of named sets (open addressing), then the registers. Sets are
-// bump-allocated and never freed; a full file is an error. Processes see one another's writes
-// through the shared mapping; std::atomic_ref on 8-byte-aligned words is lock-free on the
-// platforms we build for, hence address-free and valid across processes.
-constexpr std::int64_t kMagic = 0x4a45525259313031;  // "JERRY101"
+// File layout: a header, a table of named sets (open addressing, linear probing), then the
+// registers. The table is changed only under an flock of the file (and this process's mutex:
+// flock does not exclude threads sharing a descriptor); registers are used without it. A removed
+// set's entry becomes a tombstone that keeps its register block, zeroed, for the next set of the
+// same size, so a file whose sets are reclaimed does not fill up. Processes see one another's
+// writes through the shared mapping; std::atomic_ref on 8-byte-aligned words is lock-free on
+// the platforms we build for, hence address-free and valid across processes.
+constexpr std::int64_t kMagic = 0x4a45525259313032;  // "JERRY102"
 constexpr std::size_t kEntries = 4096;
 constexpr std::size_t kNameBytes = 104;
+constexpr std::int64_t kEmpty = 0, kReady = 2, kTombstone = 3;
 
 struct Header {
     std::int64_t magic;
@@ -85,11 +123,11 @@ struct Header {
     std::int64_t entries;
     std::int64_t data_offset;
     std::int64_t registers;  // capacity in registers
-    std::int64_t used;       // registers allocated (atomic)
+    std::int64_t used;       // registers bump-allocated so far
     std::int64_t pad[2];
 };
 struct Entry {
-    std::int64_t state;  // 0 empty, 1 being filled, 2 ready (atomic)
+    std::int64_t state;  // kEmpty, kReady, kTombstone (a tombstone may keep a block: size > 0)
     std::int64_t size;
     std::int64_t first;  // index of the first register
     std::int64_t pad;
@@ -98,37 +136,68 @@ struct Entry {
 static_assert(sizeof(Header) == 64 && sizeof(Entry) == 136);
 static_assert(std::atomic_ref<std::int64_t>::is_always_lock_free);
 
-std::atomic_ref<std::int64_t> at(std::int64_t& word) { return std::atomic_ref<std::int64_t>(word); }
-
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 class ShmMapping {
 public:
     ShmMapping(const std::string& path, std::size_t bytes) : path_(path) {
-        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) throw std::runtime_error(errno_text("lock store " + path));
-        // One process formats the file; the others wait on the flock.
-        if (::flock(fd, LOCK_EX) != 0) {
-            ::close(fd);
-            throw std::runtime_error(errno_text("flock " + path));
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd_ < 0) throw std::runtime_error(errno_text("lock store " + path));
+        try {
+            map(bytes);
+        } catch (...) {
+            ::close(fd_);
+            throw;
         }
+    }
+    ~ShmMapping() {
+        ::munmap(base_, bytes_);
+        ::close(fd_);
+    }
+    ShmMapping(const ShmMapping&) = delete;
+    ShmMapping& operator=(const ShmMapping&) = delete;
+
+    Header* header() { return reinterpret_cast<Header*>(base_); }
+    Entry* entry(std::size_t i) { return reinterpret_cast<Entry*>(base_ + sizeof(Header) + i * sizeof(Entry)); }
+    std::int64_t* registers() { return reinterpret_cast<std::int64_t*>(base_ + header()->data_offset); }
+    const std::string& path() const { return path_; }
+
+    // The table's lock: this process's threads, then other processes.
+    class Guard {
+    public:
+        explicit Guard(ShmMapping& m) : m_(m), lock_(m.mutex_) {
+            if (::flock(m_.fd_, LOCK_EX) != 0) throw std::runtime_error(errno_text("flock " + m_.path_));
+        }
+        ~Guard() { ::flock(m_.fd_, LOCK_UN); }
+        Guard(const Guard&) = delete;
+        Guard& operator=(const Guard&) = delete;
+
+    private:
+        ShmMapping& m_;
+        std::lock_guard<std::mutex> lock_;
+    };
+
+private:
+    void map(std::size_t bytes) {
+        // One process formats the file; the others wait on the flock.
+        if (::flock(fd_, LOCK_EX) != 0) throw std::runtime_error(errno_text("flock " + path_));
         struct stat st {};
-        ::fstat(fd, &st);
+        ::fstat(fd_, &st);
         bool fresh = st.st_size == 0;
         std::size_t data_offset = (sizeof(Header) + kEntries * sizeof(Entry) + 4095) / 4096 * 4096;
         if (fresh) {
             if (bytes < data_offset + 4096) bytes = data_offset + 4096;
-            if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-                ::close(fd);
-                throw std::runtime_error(errno_text("ftruncate " + path));
+            if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) {
+                ::flock(fd_, LOCK_UN);
+                throw std::runtime_error(errno_text("ftruncate " + path_));
             }
         } else {
             bytes = static_cast<std::size_t>(st.st_size);
         }
-        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
         if (p == MAP_FAILED) {
-            ::close(fd);
-            throw std::runtime_error(errno_text("mmap " + path));
+            ::flock(fd_, LOCK_UN);
+            throw std::runtime_error(errno_text("mmap " + path_));
         }
         base_ = static_cast<char*>(p);
         bytes_ = bytes;
@@ -138,31 +207,23 @@ public:
             h->entries = kEntries;
             h->data_offset = static_cast<std::int64_t>(data_offset);
             h->registers = static_cast<std::int64_t>((bytes - data_offset) / 8);
-            at(h->used).store(0);
+            h->used = 0;
             at(h->magic).store(kMagic);
         }
         bool ok = at(h->magic).load() == kMagic && h->bytes == static_cast<std::int64_t>(bytes) &&
                   h->entries == static_cast<std::int64_t>(kEntries);
-        ::flock(fd, LOCK_UN);
-        ::close(fd);
+        ::flock(fd_, LOCK_UN);
         if (!ok) {
             ::munmap(base_, bytes_);
-            throw std::runtime_error("lock store " + path + " is not a Jerry lock register file");
+            throw std::runtime_error("lock store " + path_ + " is not a Jerry lock register file (of this version)");
         }
     }
-    ~ShmMapping() { ::munmap(base_, bytes_); }
-    ShmMapping(const ShmMapping&) = delete;
-    ShmMapping& operator=(const ShmMapping&) = delete;
 
-    Header* header() { return reinterpret_cast<Header*>(base_); }
-    Entry* entry(std::size_t i) { return reinterpret_cast<Entry*>(base_ + sizeof(Header) + i * sizeof(Entry)); }
-    std::int64_t* registers() { return reinterpret_cast<std::int64_t*>(base_ + header()->data_offset); }
-    const std::string& path() const { return path_; }
-
-private:
     std::string path_;
+    int fd_ = -1;
     char* base_ = nullptr;
     std::size_t bytes_ = 0;
+    std::mutex mutex_;
 };
 
 class ShmSet final : public RegisterSet {
@@ -186,6 +247,7 @@ public:
         check_index(i, size_);
         return at(regs_[i]).compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
     }
+    std::int64_t* words() override { return regs_; }
 
 private:
     std::shared_ptr<ShmMapping> map_;
@@ -201,56 +263,89 @@ public:
         if (name.empty() || name.size() >= kNameBytes)
             throw std::runtime_error("register set name '" + std::string(name) + "' must have 1 to " +
                                      std::to_string(kNameBytes - 1) + " characters");
-        std::lock_guard lock(mutex_);
-        if (auto it = cache_.find(name); it != cache_.end()) return checked(it->second, name, size);
-        auto* h = map_->header();
+        if (size < 2) throw std::runtime_error("a register set needs at least 2 registers");
+        ShmMapping::Guard guard(*map_);
+        Entry* place = nullptr;  // where a new set would go: the first reusable entry of the chain
         std::size_t start = std::hash<std::string_view>{}(name) % kEntries;
         for (std::size_t probe = 0; probe < kEntries; ++probe) {
             Entry* e = map_->entry((start + probe) % kEntries);
-            auto state = at(e->state);
-            std::int64_t expected = 0;
-            if (state.load() == 0 && state.compare_exchange_strong(expected, 1)) {
-                std::int64_t first = at(h->used).fetch_add(static_cast<std::int64_t>(size));
-                if (first + static_cast<std::int64_t>(size) > h->registers) {
-                    // Leave the entry unusable rather than half-filled: the file is full.
-                    at(h->used).fetch_sub(static_cast<std::int64_t>(size));
-                    at(e->state).store(0);
-                    throw std::runtime_error("lock store " + map_->path() + " is full (" + std::to_string(h->registers) +
-                                             " registers)");
-                }
-                e->size = static_cast<std::int64_t>(size);
-                e->first = first;
-                std::memcpy(e->name, name.data(), name.size());
-                e->name[name.size()] = '\0';
-                state.store(2);
-                return remember(e, name, size);
+            if (e->state == kReady && std::string_view(e->name) == name) return handle(e, name, size);
+            if (e->state == kTombstone && !place && (e->size == 0 || e->size == static_cast<std::int64_t>(size))) place = e;
+            if (e->state == kEmpty) {
+                if (!place) place = e;
+                break;
             }
-            // Another process is filling this entry: it finishes in microseconds.
-            for (int spins = 0; state.load() == 1; ++spins) {
-                if (spins > 2000000) throw std::runtime_error("lock store " + map_->path() + ": a set entry stays half-written");
-                std::this_thread::yield();
-            }
-            if (state.load() == 2 && std::string_view(e->name) == name) return remember(e, name, size);
         }
-        throw std::runtime_error("lock store " + map_->path() + " has no free set entry (" + std::to_string(kEntries) + ")");
+        if (!place) throw std::runtime_error("lock store " + map_->path() + " has no free set entry (" + std::to_string(kEntries) + ")");
+        give_block(place, size);
+        std::memcpy(place->name, name.data(), name.size());
+        place->name[name.size()] = '\0';
+        auto* regs = map_->registers() + place->first;
+        for (std::size_t i = 0; i < size; ++i) at(regs[i]).store(0);
+        at(regs[size - 1]).store(fresh_incarnation());
+        place->state = kReady;
+        return handle(place, name, size);
     }
+
+    std::vector<std::string> list(std::string_view prefix) override {
+        ShmMapping::Guard guard(*map_);
+        std::vector<std::string> names;
+        for (std::size_t i = 0; i < kEntries; ++i) {
+            Entry* e = map_->entry(i);
+            if (e->state == kReady && std::string_view(e->name).starts_with(prefix)) names.emplace_back(e->name);
+        }
+        return names;
+    }
+
+    bool remove(std::string_view name, std::size_t index, std::int64_t value) override {
+        ShmMapping::Guard guard(*map_);
+        std::size_t start = std::hash<std::string_view>{}(name) % kEntries;
+        for (std::size_t probe = 0; probe < kEntries; ++probe) {
+            Entry* e = map_->entry((start + probe) % kEntries);
+            if (e->state == kEmpty) return false;
+            if (e->state != kReady || std::string_view(e->name) != name) continue;
+            auto* regs = map_->registers() + e->first;
+            if (index >= static_cast<std::size_t>(e->size) || at(regs[index]).load() != value) return false;
+            for (std::int64_t i = 0; i < e->size; ++i) at(regs[i]).store(0);
+            e->name[0] = '\0';
+            e->state = kTombstone;  // keeps its zeroed block for the next set of this size
+            return true;
+        }
+        return false;
+    }
+
     std::string describe() const override { return "shm:" + map_->path(); }
 
 private:
-    std::shared_ptr<RegisterSet> remember(Entry* e, std::string_view name, std::size_t size) {
-        auto set = std::make_shared<ShmSet>(map_, map_->registers() + e->first, static_cast<std::size_t>(e->size));
-        cache_.emplace(std::string(name), set);
-        return checked(set, name, size);
+    // A block of `size` registers for `e`: its own (a tombstone's of this size), another
+    // tombstone's of this size, or fresh from the bump area. Under the table's lock.
+    void give_block(Entry* e, std::size_t size) {
+        auto want = static_cast<std::int64_t>(size);
+        if (e->state == kTombstone && e->size == want) return;
+        for (std::size_t i = 0; i < kEntries; ++i) {
+            Entry* t = map_->entry(i);
+            if (t != e && t->state == kTombstone && t->size == want) {
+                e->first = t->first;
+                e->size = want;
+                t->size = 0;  // still a tombstone (it keeps probe chains intact), without a block
+                t->first = 0;
+                return;
+            }
+        }
+        auto* h = map_->header();
+        if (h->used + want > h->registers)
+            throw std::runtime_error("lock store " + map_->path() + " is full (" + std::to_string(h->registers) + " registers)");
+        e->first = h->used;
+        e->size = want;
+        h->used += want;
     }
-    static std::shared_ptr<RegisterSet> checked(std::shared_ptr<RegisterSet> set, std::string_view name, std::size_t size) {
-        if (set->size() != size)
-            throw std::runtime_error("register set '" + std::string(name) + "' has " + std::to_string(set->size()) +
+    std::shared_ptr<RegisterSet> handle(Entry* e, std::string_view name, std::size_t size) {
+        if (static_cast<std::size_t>(e->size) != size)
+            throw std::runtime_error("register set '" + std::string(name) + "' has " + std::to_string(e->size) +
                                      " registers, not " + std::to_string(size));
-        return set;
+        return std::make_shared<ShmSet>(map_, map_->registers() + e->first, size);
     }
     std::shared_ptr<ShmMapping> map_;
-    std::mutex mutex_;
-    std::map<std::string, std::shared_ptr<RegisterSet>, std::less<>> cache_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include <boost/json/parse.hpp>
@@ -287,6 +289,151 @@ BOOST_AUTO_TEST_CASE(a_paused_holder_loses_its_claim_and_learns_it_when_it_resum
     BOOST_REQUIRE(hold);
     ::kill(holder.pid, SIGCONT);
     BOOST_TEST(holder.next() == 'L');
+}
+
+// ---- reclaiming register sets --------------------------------------------------------------
+
+// Many distinct keys, one after the other: the store never holds more than max_sets key sets.
+void distinct_keys_stay_bounded(std::shared_ptr<ccx::RegisterStore> store, int keys) {
+    ccx::LockOptions o;
+    o.participants = 4;
+    o.max_sets = 32;
+    ccx::PetersonLock lock(store, o);
+    std::size_t most = 0;
+    for (int i = 0; i < keys; ++i) {
+        auto h = lock.acquire({"vm:" + std::to_string(i)}, Clock::now() + 5s);
+        BOOST_REQUIRE(h);
+        if (i % 16 == 0 || i == keys - 1) most = std::max(most, lock.key_sets());
+    }
+    BOOST_TEST_MESSAGE(store->describe() << ": " << keys << " keys, at most " << most << " sets, "
+                                         << lock.stats().reclaimed << " reclaimed");
+    BOOST_TEST(most <= o.max_sets);
+    BOOST_TEST(lock.stats().reclaimed >= static_cast<std::uint64_t>(keys) - o.max_sets);
+    // Every key still locks and excludes after all that recycling.
+    auto a = lock.acquire({"vm:3"}, Clock::now() + 1s);
+    BOOST_REQUIRE(a);
+    BOOST_TEST(!lock.acquire({"vm:3"}, Clock::now() + 50ms));
+}
+
+BOOST_AUTO_TEST_CASE(many_distinct_keys_over_time_keep_the_memory_store_within_max_sets) {
+    distinct_keys_stay_bounded(ccx::make_memory_store(), 3000);
+}
+
+BOOST_AUTO_TEST_CASE(many_distinct_keys_over_time_keep_the_shm_file_within_max_sets) {
+    // Room for the table and 8192 registers: ~580 sets of 14 registers, 4096 entries. 6000 keys
+    // would fill both without reclamation.
+    TempFile f;
+    const std::size_t table = (64 + 4096 * 136 + 4095) / 4096 * 4096;
+    distinct_keys_stay_bounded(ccx::make_shm_store(f.path.string(), table + 8192 * 8), 6000);
+}
+
+BOOST_AUTO_TEST_CASE(many_distinct_keys_over_time_keep_redis_within_max_sets) {
+    RedisServer redis;
+    distinct_keys_stay_bounded(ccx::make_store(redis.url()), 600);
+}
+
+// Workers take random keys among more than their pins can keep, while their own acquisitions
+// (max_sets 2) and a dedicated reclaimer keep recycling sets: a set recycled under a participant
+// would let two workers into one key's section.
+struct PerKey {
+    static constexpr int kKeys = 24;
+    struct Section {
+        volatile std::int64_t occupant;
+        volatile std::int64_t counter;
+    } sections[kKeys];
+    std::int64_t acquisitions, violations, timeouts, stop, reclaimed;
+};
+
+std::atomic_ref<std::int64_t> shared_ref(std::int64_t& v) { return std::atomic_ref<std::int64_t>(v); }
+
+void recycle_worker(ccx::PetersonLock* lock, PerKey& s, std::int64_t me, std::uint64_t target, bool reclaimer) {
+    std::mt19937 rng(static_cast<unsigned>(me * 7919));
+    while (shared_ref(s.stop).load() == 0) {
+        if (reclaimer) {
+            shared_ref(s.reclaimed).fetch_add(static_cast<std::int64_t>(lock->reclaim()));
+            continue;
+        }
+        int k = static_cast<int>(rng() % PerKey::kKeys);
+        auto hold = lock->acquire({"host:" + std::to_string(k)}, Clock::now() + 30s);
+        if (!hold) {
+            shared_ref(s.timeouts).fetch_add(1);
+            continue;
+        }
+        auto& sec = s.sections[k];
+        std::int64_t bad = sec.occupant != 0 ? 1 : 0;
+        sec.occupant = me;
+        std::int64_t c = sec.counter;
+        if ((c & 15) == 0) std::this_thread::yield();
+        sec.counter = c + 1;
+        if (sec.occupant != me) ++bad;
+        sec.occupant = 0;
+        hold.reset();
+        if (bad) shared_ref(s.violations).fetch_add(bad);
+        if (static_cast<std::uint64_t>(shared_ref(s.acquisitions).fetch_add(1) + 1) >= target) shared_ref(s.stop).store(1);
+    }
+}
+
+void recycle_stress(const std::string& store, bool processes, std::uint64_t target) {
+    void* page = ::mmap(nullptr, sizeof(PerKey), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_REQUIRE(page != MAP_FAILED);
+    auto& s = *new (page) PerKey{};
+    const int workers = 3;  // and one reclaimer: 4 slots
+    auto t0 = Clock::now();
+    if (processes) {
+        std::vector<pid_t> pids;
+        for (int w = 0; w <= workers; ++w) {
+            pid_t pid = ::fork();
+            if (pid == 0) {
+                int rc = 0;
+                try {
+                    auto lock = ccx::make_lock({store, 4, 10s, 2});
+                    recycle_worker(lock.get(), s, w + 1, target, w == workers);
+                } catch (...) {
+                    rc = 1;
+                    shared_ref(s.stop).store(1);
+                }
+                ::_exit(rc);
+            }
+            pids.push_back(pid);
+        }
+        for (pid_t pid : pids) {
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        }
+    } else {
+        auto lock = ccx::make_lock({store, 4, 10s, 2});  // threads share one lock (and one store)
+        std::vector<std::thread> ts;
+        for (int w = 0; w <= workers; ++w) ts.emplace_back(recycle_worker, lock.get(), std::ref(s), w + 1, target, w == workers);
+        for (auto& t : ts) t.join();
+    }
+    std::int64_t total = 0;
+    for (auto& sec : s.sections) total += sec.counter;
+    BOOST_TEST_MESSAGE(store << ": " << s.acquisitions << " acquisitions, " << s.reclaimed << " sets reclaimed by the reclaimer, " << s.violations << " violations, "
+                             << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() << " ms");
+    BOOST_TEST(s.violations == 0);
+    BOOST_TEST(s.timeouts == 0);
+    BOOST_TEST(total == s.acquisitions);  // no update lost inside a section
+    BOOST_TEST(static_cast<std::uint64_t>(s.acquisitions) >= target);
+    // The reclaimer and the workers' own sweeps (max_sets 2) did recycle sets meanwhile.
+    BOOST_TEST(s.reclaimed > 0);
+    ::munmap(page, sizeof(PerKey));
+}
+
+BOOST_AUTO_TEST_CASE(threads_never_see_a_key_in_use_recycled_under_them_on_the_memory_store) {
+    recycle_stress("memory", false, stress_size() / 5);
+}
+
+BOOST_AUTO_TEST_CASE(processes_never_see_a_key_in_use_recycled_under_them_on_the_shm_store) {
+    TempFile f;
+    recycle_stress("shm:" + f.path.string(), true, stress_size() / 10);
+}
+
+BOOST_AUTO_TEST_CASE(processes_never_see_a_key_in_use_recycled_under_them_on_the_redis_store) {
+    RedisServer redis;
+    auto n = stress_size();
+    if (const char* v = std::getenv("CCX_LOCK_STRESS_REDIS")) n = std::strtoull(v, nullptr, 10);
+    recycle_stress(redis.url(), true, n / 10);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,6 +25,9 @@ struct LockOptions {
     std::chrono::milliseconds lease{10000};
     // Prefix of every register set name, so several lock domains can share one store.
     std::string domain = "jerry";
+    // Register sets of this domain a store may hold before an acquisition that needs a new one
+    // first reclaims the idle ones (docs/locks.md, "Reclaiming register sets"). At least 1.
+    std::size_t max_sets = 1024;
 };
 
 // What a PetersonLock hands out.
@@ -36,6 +39,8 @@ public:
     virtual int slot() const = 0;
 };
 
+// Holds live inside the lock (no allocation per acquisition): release every hold before the
+// PetersonLock that gave it is destroyed (a hold outliving its lock terminates the process).
 class PetersonLock : public Lock {
 public:
     PetersonLock(std::shared_ptr<RegisterStore> store, LockOptions options = {});
@@ -44,7 +49,8 @@ public:
     PetersonLock& operator=(const PetersonLock&) = delete;
 
     // Keys are sorted with lock_order() and de-duplicated here too; null when the deadline passes
-    // (or no slot is free before it). Store failures throw std::runtime_error.
+    // (or no slot is free before it). Store failures throw std::runtime_error; more than 8
+    // distinct keys in one acquisition throw std::invalid_argument.
     std::unique_ptr<LockHold> acquire(const std::vector<std::string>& keys,
                                       std::chrono::steady_clock::time_point deadline) override;
 
@@ -55,8 +61,15 @@ public:
         std::uint64_t acquisitions = 0;  // holds handed out
         std::uint64_t timeouts = 0;      // acquisitions that returned null
         std::uint64_t evictions = 0;     // expired claims this lock evicted
+        std::uint64_t reclaimed = 0;     // register sets this lock reclaimed
     };
     Stats stats() const;
+
+    // Reclaims now every register set of this domain that no participant is using or entering
+    // (acquire does it by itself when the store holds max_sets of them); the number reclaimed.
+    std::size_t reclaim();
+    // How many register sets of this domain's keys the store holds.
+    std::size_t key_sets();
 
 private:
     struct Impl;
@@ -72,6 +85,7 @@ struct LockConfig {
     std::string store = "memory";
     std::size_t participants = 16;
     std::chrono::milliseconds lease{10000};
+    std::size_t max_sets = 1024;  // LockOptions::max_sets
 };
 
 // Parses a store string; throws std::invalid_argument naming what is wrong.

@@ -10,11 +10,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cloudcix::drivers {
 
-// One named array of registers, zero until written. Every operation on one register is atomic
-// and sequentially consistent with every other operation on the same store.
+// One named array of registers. Every operation on one register is atomic and sequentially
+// consistent with every other operation on the same store. A set is created with every register
+// zero except the last, its incarnation: a random non-zero number chosen when the set is created,
+// so that a set removed and created again under the same name (or a reused location) is told
+// apart from the old one by whoever still holds a handle to the old one.
 class RegisterSet {
 public:
     struct Write {
@@ -35,6 +39,11 @@ public:
     virtual bool compare_and_set(std::size_t index, std::int64_t expected, std::int64_t desired) = 0;
 
     void read_many(std::span<const std::size_t> reads, std::span<std::int64_t> out) { write_read({}, reads, out); }
+
+    // The registers as words of this process's memory, when the store keeps them there (memory,
+    // shm), else null. Whoever uses them must access them with std::atomic_ref, seq_cst only.
+    virtual std::int64_t* words() { return nullptr; }
+    std::size_t incarnation_index() const { return size() - 1; }
 };
 
 // Where register sets live: one process (memory), one machine (shm file), many machines (Redis).
@@ -42,9 +51,17 @@ public:
 class RegisterStore {
 public:
     virtual ~RegisterStore() = default;
-    // The set called `name` with `size` registers, created (all zero) on first use. Opening the
-    // same name with another size is an error (std::runtime_error).
+    // The set called `name` with `size` (≥ 2) registers, created on first use (zero, the last
+    // register its incarnation). Opening the same name with another size is an error
+    // (std::runtime_error).
     virtual std::shared_ptr<RegisterSet> open(std::string_view name, std::size_t size) = 0;
+    // Reclamation bookkeeping (never the mutual exclusion): the names of the sets that exist and
+    // start with `prefix`; and removing the set `name` if (atomically with open() and with the
+    // check) its register `index` holds `value`. After a removal the set's registers read as
+    // zero through old handles until the name or location is used again, and open(name) creates
+    // a new incarnation.
+    virtual std::vector<std::string> list(std::string_view prefix) = 0;
+    virtual bool remove(std::string_view name, std::size_t index, std::int64_t value) = 0;
     virtual std::string describe() const = 0;
     // Round trips to a server so far (0 for stores without one): for the benchmark.
     virtual std::uint64_t round_trips() const { return 0; }
@@ -56,7 +73,7 @@ std::shared_ptr<RegisterStore> make_memory_store();
 // created when missing; `bytes` is its size then (an existing file keeps its size).
 std::shared_ptr<RegisterStore> make_shm_store(const std::string& path, std::size_t bytes = 16u << 20);
 // Redis (hiredis): one hash per set, HSET/HMGET, pipelined write_read (one round trip).
-// `prefix` namespaces the keys. Throws std::runtime_error when the server cannot be reached.
+// `prefix` namespaces the keys; the Redis set `prefix + "@sets"` indexes the names (list()). Throws std::runtime_error when the server cannot be reached.
 std::shared_ptr<RegisterStore> make_redis_store(const std::string& host, int port, int db,
                                                 std::string prefix = "ccx:lock:",
                                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
