@@ -15,8 +15,9 @@ check() {  # store
     local out
     out=$("$cli" lock-check --store "$1" --participants 3 --seconds 2)
     echo "$out"
-    echo "$out" | grep -q "^violations: 0$" || { echo "FAIL: violations on $1"; exit 1; }
-    echo "$out" | grep -Eq "^acquisitions: [1-9][0-9]*" || { echo "FAIL: no acquisitions on $1"; exit 1; }
+    # Here-strings, not pipes: with pipefail, `grep -q` quitting early would fail the echo (SIGPIPE).
+    grep -q "^violations: 0$" <<<"$out" || { echo "FAIL: violations on $1"; exit 1; }
+    grep -Eq "^acquisitions: [1-9][0-9]*" <<<"$out" || { echo "FAIL: no acquisitions on $1"; exit 1; }
 }
 
 check "shm:$work/jerry"
