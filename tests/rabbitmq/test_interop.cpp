@@ -17,6 +17,7 @@
 #include "server.hpp"
 #include "support/printing.hpp"
 #include "support/processes.hpp"
+#include "world.hpp"
 
 namespace ccx = cloudcix::drivers;
 namespace rmq = cloudcix::rabbitmq;
@@ -27,66 +28,11 @@ using ccx_test::eventually;
 using ccx_test::Process;
 
 namespace {
+using ccx_rabbit_test::BrokerFixture;
+using ccx_rabbit_test::rabbit;
+using ccx_rabbit_test::Region;
 
 const std::string kPython = "/usr/bin/python3";
-
-struct BrokerFixture {
-    BrokerFixture() { broker = std::make_unique<ccx_test::ThrowawayRabbit>(CCX_RABBIT_SCRIPT); }
-    ~BrokerFixture() { broker.reset(); }
-    static inline std::unique_ptr<ccx_test::ThrowawayRabbit> broker;
-};
-
-ccx_test::ThrowawayRabbit& rabbit() { return *BrokerFixture::broker; }
-
-// The simulator with the demo region, plus `extra` copies of VM 1501 (REQUESTED, project 812)
-// numbered from `first`; optional per-request latency.
-struct Region {
-    std::unique_ptr<ccx::sim::Server> sim;
-    std::filesystem::path dir = ccx_test::temp_dir("ccx-region-");
-    json::object creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
-
-    explicit Region(int extra = 0, long long first = 0, std::chrono::milliseconds latency = 0ms) {
-        ccx::sim::ServerOptions o;
-        o.threads = 2;
-        o.faults.latency = latency;
-        sim = std::make_unique<ccx::sim::Server>(o);
-        auto vm = *sim->region().object("vm", 1501);
-        for (int i = 0; i < extra; ++i) {
-            json::object copy = vm;
-            copy["id"] = first + i;
-            copy["name"] = "web" + std::to_string(first + i);
-            copy["history"] = json::array{};
-            sim->region().put("vm", copy);
-        }
-    }
-    ~Region() {
-        sim.reset();
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-    std::map<std::string, std::string> env() const {
-        return {{"CLOUDCIX_API_USERNAME", std::string(creds.at("email").as_string())},
-                {"CLOUDCIX_API_PASSWORD", std::string(creds.at("password").as_string())},
-                {"CLOUDCIX_API_KEY", std::string(creds.at("api_key").as_string())},
-                {"CLOUDCIX_SEND_TO_FAIL", "noc@demo.cloudcix.local"}};
-    }
-    std::vector<std::string> iaas_args() const {
-        return {"--iaas-url", sim->iaas_url(), "--membership-url", sim->membership_url(), "--hosts", "dry-run"};
-    }
-    std::optional<State> vm(long long id) { return sim->region().state("vm", id); }
-    int count_vms(long long first, int n, State s) {
-        int c = 0;
-        for (int i = 0; i < n; ++i) c += vm(first + i) == s;
-        return c;
-    }
-
-    std::unique_ptr<Process> worker(const std::string& queue, const std::string& log, std::vector<std::string> extra = {}) {
-        std::vector<std::string> argv{CCX_WORKER_BIN, "--broker", rabbit().url(), "--queue", queue};
-        for (auto& a : iaas_args()) argv.push_back(a);
-        for (auto& a : extra) argv.push_back(a);
-        return std::make_unique<Process>(argv, dir / log, env());
-    }
-};
 
 // A Celery worker is consuming once the broker lists a consumer on its queue.
 bool has_consumer(const std::string& queue) {

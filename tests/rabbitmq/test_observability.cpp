@@ -20,6 +20,7 @@
 #include "support/printing.hpp"
 #include "support/processes.hpp"
 #include "support/prometheus.hpp"
+#include "world.hpp"
 
 namespace ccx = cloudcix::drivers;
 namespace rmq = cloudcix::rabbitmq;
@@ -30,54 +31,9 @@ using ccx_test::eventually;
 using ccx_test::Process;
 
 namespace {
-
-struct BrokerFixture {
-    BrokerFixture() { broker = std::make_unique<ccx_test::ThrowawayRabbit>(CCX_RABBIT_SCRIPT); }
-    ~BrokerFixture() { broker.reset(); }
-    static inline std::unique_ptr<ccx_test::ThrowawayRabbit> broker;
-};
-
-ccx_test::ThrowawayRabbit& rabbit() { return *BrokerFixture::broker; }
-
-// The simulator with the demo region plus `extra` copies of VM 1501 (REQUESTED) from `first`.
-struct Region {
-    std::unique_ptr<ccx::sim::Server> sim;
-    std::filesystem::path dir = ccx_test::temp_dir("ccx-obs-");
-    json::object creds = json::parse(ccx::demo_region_json()).at("credentials").as_object();
-
-    explicit Region(int extra = 0, long long first = 0) {
-        ccx::sim::ServerOptions o;
-        o.threads = 2;
-        sim = std::make_unique<ccx::sim::Server>(o);
-        auto vm = *sim->region().object("vm", 1501);
-        for (int i = 0; i < extra; ++i) {
-            json::object copy = vm;
-            copy["id"] = first + i;
-            copy["name"] = "web" + std::to_string(first + i);
-            copy["history"] = json::array{};
-            sim->region().put("vm", copy);
-        }
-    }
-    ~Region() {
-        sim.reset();
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-    std::map<std::string, std::string> env() const {
-        return {{"CLOUDCIX_API_USERNAME", std::string(creds.at("email").as_string())},
-                {"CLOUDCIX_API_PASSWORD", std::string(creds.at("password").as_string())},
-                {"CLOUDCIX_API_KEY", std::string(creds.at("api_key").as_string())},
-                {"CLOUDCIX_SEND_TO_FAIL", "noc@demo.cloudcix.local"}};
-    }
-    std::unique_ptr<Process> worker(const std::string& queue, std::vector<std::string> extra) {
-        std::vector<std::string> argv{CCX_WORKER_BIN, "--broker", rabbit().url(), "--queue", queue,
-                                      "--iaas-url", sim->iaas_url(), "--membership-url", sim->membership_url(),
-                                      "--hosts", "dry-run"};
-        for (auto& a : extra) argv.push_back(a);
-        return std::make_unique<Process>(argv, dir / "worker.log", env());
-    }
-    std::optional<State> vm(long long id) { return sim->region().state("vm", id); }
-};
+using ccx_rabbit_test::BrokerFixture;
+using ccx_rabbit_test::rabbit;
+using ccx_rabbit_test::Region;
 
 std::string ccx_dispatch(std::vector<std::string> args) {
     std::vector<std::string> argv{CCX_DISPATCH_BIN};
@@ -149,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_dispatched_vm_build_continues_the_dispatchers_trace_in_th
     ccx_test::LoopbackHttpServer collector;
     Region region;
     auto log_file = region.dir / "worker.jsonl";
-    auto worker = region.worker("q_trace", {"--otlp-endpoint", collector.url(), "--log-format", "json", "--log-file",
+    auto worker = region.worker("q_trace", "worker.log", {"--otlp-endpoint", collector.url(), "--log-format", "json", "--log-file",
                                             log_file.string()});
     std::string id = ccx_dispatch({"vm_kvm", "build", "1501", "--broker", rabbit().url(), "--queue", "q_trace",
                                    "--otlp-endpoint", collector.url()});
@@ -216,7 +172,7 @@ BOOST_AUTO_TEST_CASE(a_dispatched_vm_build_continues_the_dispatchers_trace_in_th
 BOOST_AUTO_TEST_CASE(messages_without_or_with_an_ill_formed_traceparent_run_in_a_new_trace) {
     ccx_test::LoopbackHttpServer collector;
     Region region(2, 51001);
-    auto worker = region.worker("q_notrace", {"--otlp-endpoint", collector.url()});
+    auto worker = region.worker("q_notrace", "worker.log", {"--otlp-endpoint", collector.url()});
     {
         rmq::Connection c(rmq::BrokerUrl::parse(rabbit().url()), 0);
         c.declare_celery_queue("q_notrace");
@@ -249,7 +205,7 @@ BOOST_AUTO_TEST_CASE(messages_without_or_with_an_ill_formed_traceparent_run_in_a
 BOOST_AUTO_TEST_CASE(a_real_prometheus_scrapes_the_workers_per_verb_counter_after_a_task_runs) {
     Region region;
     auto port = ccx_test::free_port();
-    auto worker = region.worker("q_metrics", {"--metrics-port", std::to_string(port)});
+    auto worker = region.worker("q_metrics", "worker.log", {"--metrics-port", std::to_string(port)});
     BOOST_REQUIRE_MESSAGE(eventually([&] { return worker->output().find("/metrics") != std::string::npos; }, 60s),
                           worker->output());
     BOOST_TEST(worker->output().find("metrics on http://127.0.0.1:" + std::to_string(port) + "/metrics") != std::string::npos,
