@@ -15,13 +15,13 @@
 #include <random>
 #include <thread>
 
-#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "cloudcix_drivers/lock/check.hpp"
 #include "cloudcix_drivers/lock/peterson.hpp"
 #include "cloudcix_drivers/run.hpp"
 #include "cloudcix_drivers/testing.hpp"
+#include "support/fixture.hpp"
 #include "support/printing.hpp"
 
 namespace ccx = cloudcix::drivers;
@@ -459,14 +459,7 @@ struct TwoBuilds {
     ccx::Context ctx;
 
     TwoBuilds() {
-        auto creds = boost::json::parse(ccx::demo_region_json()).at("credentials").as_object();
-        ccx::IaasSettings s;
-        s.iaas_url = std::string(ccx::MemoryIaas::iaas_url);
-        s.membership_url = std::string(ccx::MemoryIaas::membership_url);
-        s.username = std::string(creds.at("email").as_string());
-        s.password = std::string(creds.at("password").as_string());
-        s.api_key = std::string(creds.at("api_key").as_string());
-        iaas = std::make_unique<ccx::IaasClient>(transport, ccx::system_clock(), s);
+        iaas = std::make_unique<ccx::IaasClient>(transport, ccx::system_clock(), ccx_test::demo_settings());
         // vm_kvm.build as declared, but locking only its host besides the vm itself (not the
         // project or PodNet), so that the host key alone decides whether two builds overlap.
         ccx::VerbSpec spec = *ccx::builtin_registry().find("vm_kvm", "build");
