@@ -290,6 +290,7 @@ Wiring::Wiring(const IaasOptions& o, std::ostream& commands, std::string_view pr
         config.iaas.api_key = std::string(creds.at("api_key").as_string());
         config.send_to_fail = {"noc@demo.cloudcix.local"};
         config.compute_ui_url = "https://portal.demo.cloudcix.local/compute/";
+        if (config.podnet.cpe.empty()) config.podnet.cpe = "185.49.60.2";  // the demo PodNet's public IPsec address
         ccx::secrets::remember(config.iaas.password);
         ccx::secrets::remember(config.iaas.api_key);
     } else {

@@ -402,6 +402,11 @@ BOOST_AUTO_TEST_CASE(a_router_build_mails_each_vpn_with_send_email_and_then_rese
     BOOST_TEST(sent[0].data.at("ike").at("pre_shared_key").as_string() == "demo-psk-31");
     BOOST_TEST(sent[1].data.at("srx_vpn_name").as_string() == "https://185.49.60.2/vrf-740-6002-vpn");
     for (long long id : {31, 32}) BOOST_TEST(w.region->object("vpn", id)->at("send_email").as_bool() == false);
+    // Without PODNET_CPE there is no Dynamic Secure Connect link to give: the mail leaves it out.
+    VerbWorld n(false);
+    n.ctx.config.podnet.cpe.clear();
+    BOOST_REQUIRE(n.run("virtual_router", "build", 80).status == Status::succeeded);
+    BOOST_TEST(!n.notifier.sent().at(1).data.contains("srx_vpn_name"));
     BOOST_TEST(w.region->object("vpn", 34)->at("send_email").as_bool() == true);  // another router's VPN
 }
 

@@ -243,7 +243,7 @@ Notification vpn_mail(VerbContext& ctx, const json::object& vpn_obj, bool built)
                                               {"remote", rf.optional_string("remote_subnet").value_or("")}});
             }
         data["routes"] = std::move(routes);
-    } else {
+    } else if (!ctx.config.podnet.cpe.empty()) {  // without PODNET_CPE there is no link to give (the row is left out)
         data["srx_vpn_name"] = "https://" + ctx.config.podnet.cpe + "/vrf-" + std::to_string(project_of(ctx.resource)) + "-" +
                                std::to_string(vpn.optional_integer("stif_number").value_or(0)) + "-vpn";
     }
