@@ -37,12 +37,10 @@ void check_index(std::size_t index, std::size_t size) {
 }
 
 // ---------------------------------------------------------------------------------------------
-class MemorySet final : public RegisterSet {
+// Registers as sequentially consistent atomic words, wherever the words live.
+class WordSet : public RegisterSet {
 public:
-    explicit MemorySet(std::size_t size) : size_(size), regs_(std::make_unique<std::int64_t[]>(size)) {
-        for (std::size_t i = 0; i < size; ++i) regs_[i] = 0;
-        regs_[size - 1] = fresh_incarnation();
-    }
+    WordSet(std::int64_t* regs, std::size_t size) : regs_(regs), size_(size) {}
     std::size_t size() const override { return size_; }
     std::int64_t read(std::size_t i) override {
         check_index(i, size_);
@@ -60,14 +58,27 @@ public:
         check_index(i, size_);
         return at(regs_[i]).compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
     }
-    std::int64_t* words() override { return regs_.get(); }
+    std::int64_t* words() override { return regs_; }
+
+protected:
+    std::int64_t* regs_;
+    std::size_t size_;
+};
+
+// Words owned by the set, for threads of one process.
+class MemorySet final : public WordSet {
+public:
+    explicit MemorySet(std::size_t size) : WordSet(nullptr, size), storage_(std::make_unique<std::int64_t[]>(size)) {
+        regs_ = storage_.get();
+        for (std::size_t i = 0; i < size; ++i) regs_[i] = 0;
+        regs_[size - 1] = fresh_incarnation();
+    }
     void zero() {
         for (std::size_t i = 0; i < size_; ++i) at(regs_[i]).store(0, std::memory_order_seq_cst);
     }
 
 private:
-    std::size_t size_;
-    std::unique_ptr<std::int64_t[]> regs_;
+    std::unique_ptr<std::int64_t[]> storage_;
 };
 
 class MemoryStore final : public RegisterStore {
@@ -226,33 +237,13 @@ private:
     std::mutex mutex_;
 };
 
-class ShmSet final : public RegisterSet {
+// Words inside the shared mapping, which the set keeps alive.
+class ShmSet final : public WordSet {
 public:
-    ShmSet(std::shared_ptr<ShmMapping> map, std::int64_t* regs, std::size_t size)
-        : map_(std::move(map)), regs_(regs), size_(size) {}
-    std::size_t size() const override { return size_; }
-    std::int64_t read(std::size_t i) override {
-        check_index(i, size_);
-        return at(regs_[i]).load(std::memory_order_seq_cst);
-    }
-    void write(std::size_t i, std::int64_t v) override {
-        check_index(i, size_);
-        at(regs_[i]).store(v, std::memory_order_seq_cst);
-    }
-    void write_read(std::span<const Write> writes, std::span<const std::size_t> reads, std::span<std::int64_t> out) override {
-        for (const auto& w : writes) write(w.index, w.value);
-        for (std::size_t i = 0; i < reads.size(); ++i) out[i] = read(reads[i]);
-    }
-    bool compare_and_set(std::size_t i, std::int64_t expected, std::int64_t desired) override {
-        check_index(i, size_);
-        return at(regs_[i]).compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
-    }
-    std::int64_t* words() override { return regs_; }
+    ShmSet(std::shared_ptr<ShmMapping> map, std::int64_t* regs, std::size_t size) : WordSet(regs, size), map_(std::move(map)) {}
 
 private:
     std::shared_ptr<ShmMapping> map_;
-    std::int64_t* regs_;
-    std::size_t size_;
 };
 
 class ShmStore final : public RegisterStore {

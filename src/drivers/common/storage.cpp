@@ -92,6 +92,22 @@ std::vector<Notification> backup_mails(VerbContext& ctx, const Outcome& o, std::
     return out;
 }
 
+void declare_backup_scrub(VerbSpec& spec, Hypervisor hv) {
+    spec.prerequisites = [](VerbContext& ctx) { return vm_running(ctx, false); };
+    spec.lock_keys = backup_lock_keys;
+    spec.plan = [hv](VerbContext& ctx) {
+        Fields vm = ctx.resource.sub("vm");
+        auto h = vm_host(ctx, vm, hv);
+        Plan p;
+        p.calls.push_back({hv == Hypervisor::kvm ? "backup_kvm" : "backup_hyperv", "scrub",
+                           {{"host", h.address},
+                            {"repository", backup_repository(ctx.config, hv, ctx.resource.integer("repository"))},
+                            {"backup", backup_name(ctx.resource)}}});
+        return p;
+    };
+    spec.notifications = [](VerbContext& ctx, const Outcome& o) { return backup_mails(ctx, o, "scrub"); };
+}
+
 // ---- Ceph ----
 
 std::string ceph_image(const Fields& drive) {

@@ -41,6 +41,8 @@ Dependency vm_running(VerbContext& ctx, bool refuse_gpus);
 // E-mails (spec §5.1): customer build-failure mail plus the NOC mail on every failure.
 std::vector<Notification> snapshot_mails(VerbContext& ctx, const Outcome& o, std::string_view task);
 std::vector<Notification> backup_mails(VerbContext& ctx, const Outcome& o, std::string_view task);
+// backup_kvm.scrub / backup_hyperv.scrub: remove the copy from the repository on the VM's host.
+void declare_backup_scrub(VerbSpec& spec, Hypervisor hv);
 
 // ---- Ceph drives ----
 std::string ceph_image(const Fields& drive);  // "{project_id}_{resource_id}"
